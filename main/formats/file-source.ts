@@ -1,0 +1,72 @@
+/**
+ * Random-access byte sources. Readers never read a whole file unless it is small: they ask for
+ * ranges (DESIGN.md: "Data is read lazily by slice; multi-GB files are never read whole").
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { FormatError } from './format-error.js';
+
+export interface FileSource {
+  /** Display name used in errors (the file's base name). */
+  readonly name: string;
+  /** Absolute path when backed by a file. */
+  readonly path?: string;
+  readonly size: number;
+  /** Read exactly `length` bytes at `offset`; throws FormatError if the file is shorter. */
+  read(offset: number, length: number): Promise<Uint8Array>;
+  close(): Promise<void>;
+}
+
+export class MemorySource implements FileSource {
+  readonly size: number;
+  constructor(
+    readonly name: string,
+    private readonly bytes: Uint8Array,
+  ) {
+    this.size = bytes.byteLength;
+  }
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    if (offset < 0 || length < 0 || offset + length > this.size) {
+      throw new FormatError(this.name, offset, `${length} bytes within the file (size ${this.size})`);
+    }
+    return this.bytes.subarray(offset, offset + length);
+  }
+  async close(): Promise<void> {}
+}
+
+export class NodeFileSource implements FileSource {
+  private constructor(
+    readonly path: string,
+    readonly name: string,
+    readonly size: number,
+    private readonly handle: FileHandle,
+  ) {}
+
+  static async open(path: string): Promise<NodeFileSource> {
+    const handle = await open(path, 'r');
+    const st = await handle.stat();
+    return new NodeFileSource(path, basename(path), st.size, handle);
+  }
+
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    if (offset < 0 || length < 0 || offset + length > this.size) {
+      throw new FormatError(this.name, offset, `${length} bytes within the file (size ${this.size})`);
+    }
+    const buf = new Uint8Array(length);
+    let done = 0;
+    while (done < length) {
+      const { bytesRead } = await this.handle.read(buf, done, length - done, offset + done);
+      if (bytesRead === 0) throw new FormatError(this.name, offset + done, 'more bytes (file ended early)');
+      done += bytesRead;
+    }
+    return buf;
+  }
+
+  private closed = false;
+  /** Idempotent: both an OpenedFile and its owner may close the same source. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.handle.close();
+  }
+}

@@ -1,0 +1,260 @@
+/**
+ * The work that runs in worker threads (DESIGN.md "Work that takes time"). Each function takes
+ * plain arguments and a context with progress + cancellation and returns structured-cloneable
+ * results; big arrays come back as ArrayBuffers (transferred, never JSON). Tests call `api`
+ * directly, without a thread.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { InspectResult, ImageMeta } from '../api/contract.js';
+import { ApiError } from '../api/contract.js';
+import { elementCount, type DatasetEntry } from '../api/dataset.js';
+import { openPath } from '../formats/registry.js';
+import { binPlane, binningFor, planeStats, planeToFloat32 } from '../analysis/image/display-plane.js';
+import { cycleCurves, downsampleLttb, type CyclingColumns } from '../analysis/echem/cycling.js';
+import { defaultCycles } from '../analysis/echem/cycle-selection.js';
+import { findAnalysis, resolvedParameters, type AnalysisOutput } from '../services/analysis-catalog.js';
+import type { Selection } from '../api/dataset.js';
+import type { Quantity } from '../api/dataset.js';
+import type { CycleCurvesMeta } from '../api/contract.js';
+
+export interface WorkerContext {
+  progress(fraction: number): void;
+  signal: AbortSignal;
+}
+
+function throwIfAborted(signal: AbortSignal): void {
+  if (signal.aborted) throw new ApiError('cancelled', 'cancelled by the user');
+}
+
+/** Stream a file through sha256 (the identity of raw data in a project), reporting progress. */
+export async function sha256File(path: string, ctx: WorkerContext): Promise<{ sha256: string; size: number }> {
+  const { size } = await stat(path);
+  const hash = createHash('sha256');
+  let done = 0;
+  await new Promise<void>((resolve, reject) => {
+    const s = createReadStream(path, { highWaterMark: 4 << 20 });
+    s.on('data', (chunk) => {
+      if (ctx.signal.aborted) {
+        s.destroy(new ApiError('cancelled', 'cancelled by the user'));
+        return;
+      }
+      hash.update(chunk);
+      done += chunk.length;
+      ctx.progress(size ? done / size : 1);
+    });
+    s.on('error', reject);
+    s.on('end', () => resolve());
+  });
+  return { sha256: hash.digest('hex'), size };
+}
+
+function findEntry(entries: DatasetEntry[], entry: string, file: string): DatasetEntry {
+  const e = entries.find((x) => x.entry === entry);
+  if (!e) throw new ApiError('not-found', `${file}: no entry '${entry}' (has ${entries.map((x) => x.entry).join(', ')})`);
+  return e;
+}
+
+/** Every numeric column of a table entry, by name, with units. */
+async function readAllColumns(path: string, entry: string, ctx: WorkerContext): Promise<CyclingColumns> {
+  const { file, source } = await openPath(path);
+  try {
+    const e = findEntry(file.entries, entry, source.name);
+    if (!e.columns || !file.readColumns) throw new ApiError('bad-request', `${source.name}: entry '${entry}' is not a table`);
+    const names = e.columns.map((c) => c.name);
+    const cols = await file.readColumns(entry, names, ctx.signal);
+    const out: CyclingColumns = {};
+    for (const c of e.columns) if (cols[c.name]) out[c.name] = { units: c.units, values: cols[c.name]! };
+    return out;
+  } finally {
+    await file.close();
+    await source.close();
+  }
+}
+
+export const api = {
+  async inspect(args: { path: string }, ctx: WorkerContext): Promise<InspectResult> {
+    const hashed = await sha256File(args.path, { progress: (f) => ctx.progress(0.8 * f), signal: ctx.signal });
+    throwIfAborted(ctx.signal);
+    const { reader, file, declined, source } = await openPath(args.path);
+    try {
+      ctx.progress(1);
+      return {
+        file: source.name,
+        size: hashed.size,
+        sha256: hashed.sha256,
+        readerId: reader.id,
+        readerName: reader.name,
+        declined,
+        entries: file.entries,
+      };
+    } finally {
+      await file.close();
+      await source.close();
+    }
+  },
+
+  /** One display plane (frame) of an image entry, binned to ≤ maxSize per side, as float32. */
+  async readImage(
+    args: { path: string; entry: string; frame: number; maxSize: number },
+    ctx: WorkerContext,
+  ): Promise<{ meta: Omit<ImageMeta, 'datasetId'>; data: ArrayBuffer }> {
+    const { file, source } = await openPath(args.path);
+    try {
+      const e = findEntry(file.entries, args.entry, source.name);
+      if (e.shape.length < 2 || e.kind === 'table' || e.kind === 'spectrum') {
+        throw new ApiError('bad-request', `${source.name}: entry '${e.entry}' is a ${e.kind}, not an image`);
+      }
+      const nd = e.shape.length;
+      const height = e.shape[nd - 2]!;
+      const width = e.shape[nd - 1]!;
+      const frames = elementCount(e.shape.slice(0, nd - 2));
+      if (args.frame >= frames) throw new ApiError('bad-request', `frame ${args.frame} out of range (0…${frames - 1})`);
+      // Unravel the frame index over the leading (navigation) axes, C order.
+      const start = new Array<number>(nd).fill(0);
+      let rest = args.frame;
+      for (let d = nd - 3; d >= 0; d--) {
+        start[d] = rest % e.shape[d]!;
+        rest = Math.floor(rest / e.shape[d]!);
+      }
+      const count = e.shape.map((s, d) => (d >= nd - 2 ? s : 1));
+      const raw = await file.readSlice(e.entry, { start, count }, ctx.signal);
+      throwIfAborted(ctx.signal);
+      ctx.progress(0.6);
+      const plane = planeToFloat32(raw, e.dtype, width * height);
+      const b = binningFor(width, height, args.maxSize);
+      const binned = binPlane(plane, width, height, b);
+      const stats = planeStats(binned.data);
+      const ax = e.axes[nd - 1]!;
+      const ay = e.axes[nd - 2]!;
+      ctx.progress(1);
+      return {
+        meta: {
+          frame: args.frame,
+          frames,
+          width: binned.width,
+          height: binned.height,
+          binning: b,
+          ...stats,
+          pixelSize: {
+            x: { value: (ax.scale ?? 1) * b, unit: ax.units },
+            y: { value: (ay.scale ?? 1) * b, unit: ay.units },
+          },
+          intensityUnit: e.intensity?.units ?? '',
+        },
+        data: binned.data.buffer as ArrayBuffer,
+      };
+    } finally {
+      await file.close();
+      await source.close();
+    }
+  },
+
+  /** Whole columns of a table entry, concatenated as float64 in the order asked. */
+  async readColumns(
+    args: { path: string; entry: string; columns: string[] },
+    ctx: WorkerContext,
+  ): Promise<{ meta: { columns: { name: string; units: string; length: number }[] }; data: ArrayBuffer }> {
+    const { file, source } = await openPath(args.path);
+    try {
+      const e = findEntry(file.entries, args.entry, source.name);
+      if (!e.columns || !file.readColumns) throw new ApiError('bad-request', `${source.name}: entry '${e.entry}' is not a table`);
+      const names = args.columns.length ? args.columns : e.columns.map((c) => c.name);
+      for (const n of names) {
+        if (!e.columns.some((c) => c.name === n)) throw new ApiError('not-found', `${source.name}: no column '${n}'`);
+      }
+      const cols = await file.readColumns(e.entry, names, ctx.signal);
+      const total = names.reduce((a, n) => a + cols[n]!.length, 0);
+      const out = new Float64Array(total);
+      let off = 0;
+      const meta = names.map((n) => {
+        const c = cols[n]!;
+        out.set(c, off);
+        off += c.length;
+        return { name: n, units: e.columns!.find((x) => x.name === n)!.units, length: c.length };
+      });
+      ctx.progress(1);
+      return { meta: { columns: meta }, data: out.buffer };
+    } finally {
+      await file.close();
+      await source.close();
+    }
+  },
+
+  /** A hyper-rectangle of an array entry as float64 (complex → modulus, rgba → luminance). */
+  async readSlice(
+    args: { path: string; entry: string; selection: Selection },
+    ctx: WorkerContext,
+  ): Promise<{ shape: number[]; data: ArrayBuffer }> {
+    const { file, source } = await openPath(args.path);
+    try {
+      const e = findEntry(file.entries, args.entry, source.name);
+      const sel = args.selection;
+      if (sel.start.length !== e.shape.length || sel.count.length !== e.shape.length) {
+        throw new ApiError('bad-request', `selection has ${sel.start.length} axes; ${e.entry} has ${e.shape.length}`);
+      }
+      e.shape.forEach((s, d) => {
+        if (sel.start[d]! + sel.count[d]! > s) throw new ApiError('bad-request', `selection exceeds axis ${d} (size ${s})`);
+      });
+      const raw = await file.readSlice(e.entry, sel, ctx.signal);
+      const step = sel.step ?? sel.count.map(() => 1);
+      const shape = sel.count.map((c, d) => Math.ceil(c / step[d]!));
+      const n = elementCount(shape);
+      const f32 = planeToFloat32(raw, e.dtype, n);
+      return { shape, data: Float64Array.from(f32).buffer };
+    } finally {
+      await file.close();
+      await source.close();
+    }
+  },
+
+  /** Voltage–capacity curves per half cycle, LTTB-downsampled per segment for plotting. */
+  async cycleCurves(
+    args: { path: string; entry: string; cycles: number[] | null; maxPointsPerSegment: number },
+    ctx: WorkerContext,
+  ): Promise<{ meta: Omit<CycleCurvesMeta, 'datasetId'>; data: ArrayBuffer }> {
+    const cols = await readAllColumns(args.path, args.entry, ctx);
+    ctx.progress(0.5);
+    const curves = cycleCurves(cols);
+    const all = [...new Set(curves.curves.map((c) => c.cycle))].sort((a, b) => a - b);
+    const wanted = new Set(args.cycles ?? defaultCycles(all));
+    const chosen = curves.curves.filter((c) => wanted.has(c.cycle));
+    const picks = chosen.map((c) => downsampleLttb(c.capacity, c.voltage, args.maxPointsPerSegment));
+    const total = picks.reduce((a, p) => a + p.length, 0);
+    const out = new Float64Array(2 * total);
+    const segments: CycleCurvesMeta['segments'] = [];
+    let off = 0;
+    chosen.forEach((c, k) => {
+      const idx = picks[k]!;
+      for (let i = 0; i < idx.length; i++) {
+        out[off + i] = c.capacity[idx[i]!]!;
+        out[total + off + i] = c.voltage[idx[i]!]!;
+      }
+      segments.push({ cycle: c.cycle, direction: c.direction, offset: off, length: idx.length });
+      off += idx.length;
+    });
+    ctx.progress(1);
+    return { meta: { capacityUnit: curves.capacityUnit, voltageUnit: curves.voltageUnit, segments, cycles: all }, data: out.buffer };
+  },
+
+  /** Run a catalogued analysis on its input datasets (table analyses: all columns of the first). */
+  async runAnalysis(
+    args: { analysisId: string; inputs: { path: string; entry: string }[]; params: Record<string, unknown> },
+    ctx: WorkerContext,
+  ): Promise<{ results: Record<string, Quantity>; arrays: AnalysisOutput['arrays']; parameters: Record<string, unknown> }> {
+    const a = findAnalysis(args.analysisId);
+    const parameters = resolvedParameters(a, args.params);
+    const first = args.inputs[0];
+    if (!first) throw new ApiError('bad-request', `${a.id} needs an input dataset`);
+    const cols = await readAllColumns(first.path, first.entry, ctx);
+    throwIfAborted(ctx.signal);
+    ctx.progress(0.5);
+    const out = a.run(cols, parameters);
+    ctx.progress(1);
+    return { results: out.results, arrays: out.arrays, parameters };
+  },
+};
+
+export type WorkerApi = typeof api;
+export type WorkerMethod = keyof WorkerApi;

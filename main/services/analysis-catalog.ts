@@ -1,0 +1,40 @@
+/**
+ * Every analysis the app can run, as descriptors with a pure `run`. Workers execute them; the
+ * session records results, derived arrays and provenance.
+ */
+import { ApiError, type AnalysisDescriptor } from '../api/contract.js';
+import type { Quantity } from '../api/dataset.js';
+import { cyclingSummaryAnalysis } from '../analysis/echem/cycling.js';
+
+export interface UnitArray {
+  units: string;
+  values: Float64Array;
+}
+
+export interface AnalysisOutput {
+  results: Record<string, Quantity>;
+  arrays: Record<string, UnitArray>;
+}
+
+export interface RunnableAnalysis extends AnalysisDescriptor {
+  /** Table analyses receive every column of their (first) input dataset by name. */
+  run(columns: Record<string, UnitArray>, params?: Record<string, unknown>): AnalysisOutput;
+}
+
+export const ANALYSES: readonly RunnableAnalysis[] = [cyclingSummaryAnalysis];
+
+export function findAnalysis(id: string): RunnableAnalysis {
+  const a = ANALYSES.find((x) => x.id === id);
+  if (!a) throw new ApiError('not-found', `no analysis '${id}' (have ${ANALYSES.map((x) => x.id).join(', ')})`);
+  return a;
+}
+
+/** Defaults filled in, so provenance records every parameter actually used. */
+export function resolvedParameters(a: AnalysisDescriptor, params: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const p of a.params) out[p.name] = params[p.name] ?? p.default;
+  for (const k of Object.keys(params)) {
+    if (!a.params.some((p) => p.name === k)) throw new ApiError('bad-request', `${a.id} has no parameter '${k}'`);
+  }
+  return out;
+}

@@ -1,0 +1,268 @@
+/**
+ * The open project, as the app service sees it: one ProjectStore at a time, the recent list,
+ * autosave, and the flows that combine the store with readers and workers (import, read, analyse).
+ */
+import { basename } from 'node:path';
+import type { Binary, ColumnsMeta, CycleCurvesMeta, ImageMeta, SliceMeta } from '../api/contract.js';
+import { ApiError } from '../api/contract.js';
+import type { Selection } from '../api/dataset.js';
+import type { AnalysisRecord, DatasetRecord, OwnerRef, ProjectSnapshot, RecentProject } from '../api/project-types.js';
+import type { JobRegistry } from '../jobs/job-registry.js';
+import type { WorkerPool } from '../jobs/worker-pool.js';
+import { ProjectStore, newId } from '../project/project-store.js';
+import { RecentProjects } from '../project/recent-projects.js';
+import { writeDerived, type DerivedDataGroup } from '../project/derived-hdf5.js';
+import { readerById } from '../formats/registry.js';
+import { APP_VERSION } from './app-version.js';
+import type { AppPaths } from './paths.js';
+import { findAnalysis } from './analysis-catalog.js';
+
+export interface SessionOptions {
+  paths: AppPaths;
+  pool: WorkerPool;
+  jobs: JobRegistry;
+  autosaveMs: number;
+  onChange(snapshot: ProjectSnapshot | null): void;
+}
+
+/** Files above this are linked (path hint + sha256 + size) rather than copied into raw/. */
+export const LINK_THRESHOLD_BYTES = 2 * 1024 ** 3;
+
+export class ProjectSession {
+  private store: ProjectStore | null = null;
+  private readonly recentList: RecentProjects;
+
+  constructor(private readonly o: SessionOptions) {
+    this.recentList = new RecentProjects(o.paths.config);
+  }
+
+  snapshot(): ProjectSnapshot | null {
+    return this.store ? this.store.snapshot() : null;
+  }
+
+  private requireStore(): ProjectStore {
+    if (!this.store) throw new ApiError('no-project', 'no project is open');
+    return this.store;
+  }
+
+  private unsubscribe: (() => void) | null = null;
+
+  private async switchTo(store: ProjectStore): Promise<ProjectSnapshot> {
+    if (this.store && this.store !== store) {
+      this.unsubscribe?.();
+      await this.store.close();
+    }
+    if (this.store !== store) {
+      // Every mutation and every (auto)save of the store reaches the UI as a 'project' event.
+      const offChange = store.onChange((snap) => this.o.onChange(snap));
+      const offError = store.onError((e) => console.error(`Interphase: autosave of ${store.path} failed: ${e.message}`));
+      this.unsubscribe = () => {
+        offChange();
+        offError();
+      };
+    }
+    this.store = store;
+    const snap = store.snapshot();
+    await this.recentList.add({ path: snap.path, name: snap.document.name });
+    this.o.onChange(snap);
+    return snap;
+  }
+
+  async create(directory: string, name: string): Promise<ProjectSnapshot> {
+    return this.switchTo(await ProjectStore.create(directory, name, this.storeOptions()));
+  }
+
+  async open(path: string): Promise<ProjectSnapshot> {
+    if (this.store && this.store.snapshot().path === path) return this.store.snapshot();
+    return this.switchTo(await ProjectStore.open(path, this.storeOptions()));
+  }
+
+  private storeOptions() {
+    return { appVersion: APP_VERSION, linkThresholdBytes: LINK_THRESHOLD_BYTES, ...(this.o.autosaveMs > 0 ? { autosaveMs: this.o.autosaveMs } : {}) };
+  }
+
+  async save(): Promise<ProjectSnapshot> {
+    const s = this.requireStore();
+    await s.save();
+    return s.snapshot();
+  }
+
+  async saveAs(path: string): Promise<ProjectSnapshot> {
+    const s = this.requireStore();
+    await s.saveAs(path);
+    return this.switchTo(s);
+  }
+
+  async close(): Promise<void> {
+    if (!this.store) return;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    await this.store.close();
+    this.store = null;
+    this.o.onChange(null);
+  }
+
+  async flush(): Promise<void> {
+    if (this.store) await this.store.flush();
+  }
+
+  async recent(): Promise<RecentProject[]> {
+    return this.recentList.list();
+  }
+
+  /** Apply a mutation (the store journals it, schedules the autosave and notifies the UI). */
+  async mutate<T>(fn: (s: ProjectStore) => T | Promise<T>): Promise<T> {
+    return fn(this.requireStore());
+  }
+
+  dataset(id: string): DatasetRecord {
+    const rec = this.requireStore().snapshot().document.datasets.find((d) => d.id === id);
+    if (!rec) throw new ApiError('not-found', `no dataset ${id} in this project`);
+    return rec;
+  }
+
+  private async rawPath(rec: DatasetRecord): Promise<string> {
+    return this.requireStore().resolveDatasetRaw(rec.id);
+  }
+
+  /**
+   * Import one instrument file: hash + parse in a worker, copy verbatim into raw/ (or link when
+   * huge), and add one dataset per real data object in the file.
+   */
+  async importFile(path: string, owner: OwnerRef | null): Promise<DatasetRecord[]> {
+    const store = this.requireStore();
+    return this.o.jobs.track(`Import ${basename(path)}`, async (job) => {
+      const inspected = await this.o.pool.run('inspect', { path }, { signal: job.signal, onProgress: (f) => job.progress(0.5 * f) });
+      if (inspected.entries.length === 0) {
+        throw new ApiError('unsupported-format', `${inspected.file}: the ${inspected.readerName} reader found no data in this file`);
+      }
+      const { raw, sha256 } = await store.importRaw(path);
+      if (sha256 !== inspected.sha256) {
+        throw new ApiError('conflict', `${inspected.file} changed while it was being imported; import it again`);
+      }
+      job.progress(0.9);
+      const reader = readerById(inspected.readerId);
+      const name = basename(path);
+      const records: DatasetRecord[] = [];
+      for (const entry of inspected.entries) {
+        records.push(
+          await store.addDataset({
+            owner,
+            raw,
+            entry,
+            source: {
+              sha256: inspected.sha256,
+              fileName: name,
+              size: inspected.size,
+              readerId: inspected.readerId,
+              readerVersion: reader?.version ?? 'unknown',
+              entry: entry.entry,
+            },
+          }),
+        );
+      }
+      return records;
+    });
+  }
+
+  async readImage(id: string, frame: number, maxSize: number): Promise<Binary<ImageMeta>> {
+    const rec = this.dataset(id);
+    const path = await this.rawPath(rec);
+    const r = await this.o.jobs.track(`Read ${rec.dataset.title || rec.dataset.source.fileName}`, (job) =>
+      this.o.pool.run('readImage', { path, entry: rec.dataset.entry, frame, maxSize }, { signal: job.signal, onProgress: job.progress }),
+    );
+    return { meta: { datasetId: id, ...r.meta }, data: r.data };
+  }
+
+  async readSlice(id: string, selection: Selection): Promise<Binary<SliceMeta>> {
+    const rec = this.dataset(id);
+    const path = await this.rawPath(rec);
+    const r = await this.o.pool.run('readSlice', { path, entry: rec.dataset.entry, selection });
+    return { meta: { datasetId: id, dtype: 'float64', shape: r.shape }, data: r.data };
+  }
+
+  async readColumns(id: string, columns: string[]): Promise<Binary<ColumnsMeta>> {
+    const rec = this.dataset(id);
+    const path = await this.rawPath(rec);
+    const r = await this.o.pool.run('readColumns', { path, entry: rec.dataset.entry, columns });
+    return { meta: { datasetId: id, ...r.meta }, data: r.data };
+  }
+
+  async cycleCurves(id: string, cycles: number[] | null, maxPointsPerSegment: number): Promise<Binary<CycleCurvesMeta>> {
+    const rec = this.dataset(id);
+    const path = await this.rawPath(rec);
+    const r = await this.o.jobs.track(`Cycles of ${rec.dataset.source.fileName}`, (job) =>
+      this.o.pool.run(
+        'cycleCurves',
+        { path, entry: rec.dataset.entry, cycles, maxPointsPerSegment },
+        { signal: job.signal, onProgress: job.progress },
+      ),
+    );
+    return { meta: { datasetId: id, ...r.meta }, data: r.data };
+  }
+
+  /** Run an analysis in a worker; record results, derived arrays (HDF5) and provenance. */
+  async runAnalysis(analysisId: string, datasetIds: string[], params: Record<string, unknown>): Promise<AnalysisRecord> {
+    const store = this.requireStore();
+    const desc = findAnalysis(analysisId);
+    const recs = datasetIds.map((id) => this.dataset(id));
+    for (const r of recs) {
+      if (!desc.inputKinds.includes(r.dataset.kind)) {
+        throw new ApiError('bad-request', `${desc.label} takes ${desc.inputKinds.join('/')} datasets; ${r.dataset.title} is a ${r.dataset.kind}`);
+      }
+    }
+    const inputs = await Promise.all(recs.map(async (r) => ({ path: await this.rawPath(r), entry: r.dataset.entry })));
+    const out = await this.o.jobs.track(desc.label, (job) =>
+      this.o.pool.run('runAnalysis', { analysisId, inputs, params }, { signal: job.signal, onProgress: job.progress }),
+    );
+    const time = new Date().toISOString();
+    const provenance = {
+      analysisId,
+      analysisVersion: desc.version,
+      appVersion: APP_VERSION,
+      inputs: recs.map((r) => ({ datasetId: r.id, sha256: r.dataset.source.sha256 })),
+      parameters: out.parameters,
+      time,
+    };
+    const id = newId();
+    let derivedPath: string | undefined;
+    const groups = derivedGroups(out.arrays);
+    if (groups.length) {
+      // Arrays first, then the record that points at them: a crash in between leaves an orphan
+      // file in derived/, never a record pointing at nothing.
+      const where = await store.derivedPathFor(id);
+      await writeDerived(where.absolute, { title: desc.label, groups, provenance, appVersion: APP_VERSION });
+      derivedPath = where.relative;
+    }
+    const record = await store.addAnalysis({
+      id,
+      analysisId,
+      label: desc.label,
+      datasetIds,
+      results: out.results,
+      provenance,
+      ...(derivedPath ? { derivedPath } : {}),
+    });
+    return record;
+  }
+}
+
+/**
+ * Per-cycle arrays → one NXdata group per quantity, plotted against the 'cycle' array when the
+ * analysis provides one (NeXus: signal + axes with units).
+ */
+export function derivedGroups(arrays: Record<string, { units: string; values: Float64Array }>): DerivedDataGroup[] {
+  const safe = (n: string) => n.replace(/[^A-Za-z0-9_]/g, '_').replace(/^([^A-Za-z_])/, '_$1').slice(0, 60);
+  const axis = arrays.cycle;
+  const groups: DerivedDataGroup[] = [];
+  for (const [name, arr] of Object.entries(arrays)) {
+    if (name === 'cycle') continue;
+    const useAxis = axis && axis.values.length === arr.values.length;
+    groups.push({
+      name: safe(name),
+      signal: { name: safe(name), data: arr.values, units: arr.units, longName: name },
+      axes: [useAxis ? { name: 'cycle', data: axis.values, units: axis.units } : null],
+    });
+  }
+  return groups;
+}

@@ -1,0 +1,111 @@
+/**
+ * Issue #2's check, as a user would do it: create a project, add a cell, import a DM4 image and an
+ * .mpt file, see the scale bar and the curves (screenshots kept), save, reload, reopen in a fresh
+ * server process — the same datasets and values are there.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { ARTIFACTS, callApi, e2eUnavailable, launchBrowser, startServer, watchErrors, type ServerProc } from './harness.js';
+import { sampleGcplMpt, sampleHrtemDm4, SAMPLE_IMAGE } from '../fixtures/sample-data.js';
+import type { ProjectSnapshot } from '../../main/api/project-types.js';
+
+const skip = e2eUnavailable();
+if (skip) console.warn(`e2e skipped: ${skip}`);
+
+describe.skipIf(!!skip)('vertical slice in headless Chromium', () => {
+  let browser: Browser;
+  let srv: ServerProc;
+  let page: Page;
+  let errors: string[];
+  let env: { home: string; config: string };
+  let files: { dm4: string; mpt: string };
+
+  beforeAll(async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'interphase-e2e-'));
+    env = { home: join(dir, 'home'), config: join(dir, 'config') };
+    files = { dm4: join(dir, 'interface.dm4'), mpt: join(dir, 'cell_GCPL.mpt') };
+    await writeFile(files.dm4, sampleHrtemDm4());
+    await writeFile(files.mpt, sampleGcplMpt());
+    srv = await startServer(env);
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
+    errors = watchErrors(page);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await srv?.stop();
+  });
+
+  async function importVia(buttonTestId: string, path: string): Promise<void> {
+    const chooser = page.waitForEvent('filechooser');
+    await page.getByTestId(buttonTestId).click();
+    await (await chooser).setFiles(path);
+  }
+
+  it('creates a project, a cell, imports DM4 + .mpt, shows scale bar and curves, survives reload and reopen', async () => {
+    await page.goto(srv.url);
+    // The token is moved out of the address bar.
+    await expect.poll(() => page.url()).not.toContain('token=');
+    await page.getByTestId('new-project-name').fill('E2E interface study');
+    await page.getByTestId('create-project').click();
+    await expect.poll(() => page.getByTestId('project-name').textContent()).toBe('E2E interface study');
+
+    await page.getByTestId('add-cell').click();
+    await page.getByTestId('cell-name').fill('LNMO | LiPON | Li #7');
+    await page.getByTestId('cell-apply').click();
+    await expect.poll(() => page.getByTestId('tree-cell').first().textContent()).toContain('LNMO | LiPON | Li #7');
+
+    // DM4 image → image view with a calibrated scale bar.
+    await importVia('cell-import', files.dm4);
+    await page.getByTestId('scale-bar').waitFor({ timeout: 30_000 });
+    const label = (await page.getByTestId('scale-bar-label').textContent())!.trim();
+    // 384 px × 0.025 nm = 9.6 nm wide; a bar near 20 % of that is 2 nm.
+    expect(label).toBe('2 nm');
+    const barPx = await page.getByTestId('scale-bar').evaluate((el) => el.getBoundingClientRect().width);
+    const imgPx = await page.getByTestId('image-canvas').evaluate((el) => el.getBoundingClientRect().width);
+    expect(barPx / imgPx).toBeCloseTo(2 / (SAMPLE_IMAGE.size * SAMPLE_IMAGE.pixelNm), 2);
+    expect(await page.getByTestId('shape').textContent()).toContain('384 × 384');
+    await page.screenshot({ path: join(ARTIFACTS, 'image-with-scale-bar.png') });
+
+    // .mpt → voltage–capacity curves per cycle.
+    await page.getByTestId('tree-cell').first().click();
+    await importVia('cell-import', files.mpt);
+    await page.getByTestId('cycling-chart').waitFor();
+    await expect.poll(() => page.getByTestId('cycle-count').textContent(), { timeout: 30_000 }).toContain('12 cycles in file');
+    expect(await page.getByTestId('cycle-count').textContent()).toContain('20 half-cycles shown');
+    const chartHasCanvas = await page.getByTestId('cycling-chart').locator('canvas').count();
+    expect(chartHasCanvas).toBeGreaterThan(0);
+    await page.screenshot({ path: join(ARTIFACTS, 'voltage-capacity-curves.png') });
+
+    // Save; reload the page: the same project is still open in the server.
+    await page.getByTestId('save').click();
+    await page.getByTestId('saved').waitFor();
+    const before = await callApi<ProjectSnapshot>(srv, 'project.current');
+    expect(before.document.datasets).toHaveLength(2);
+    await page.reload();
+    await expect.poll(() => page.getByTestId('project-name').textContent()).toBe('E2E interface study');
+    expect(await page.getByTestId('tree-dataset').count()).toBe(2);
+
+    // Quit the server, start a new one, reopen the bundle from disk.
+    await srv.stop();
+    srv = await startServer(env);
+    await page.goto(srv.url);
+    await page.getByTestId('open-project-path').fill(before.path);
+    await page.getByTestId('open-project').click();
+    await expect.poll(() => page.getByTestId('project-name').textContent()).toBe('E2E interface study');
+    const after = await callApi<ProjectSnapshot>(srv, 'project.current');
+    expect(after.document).toEqual(before.document);
+    await page.getByTestId('tree-dataset').first().click();
+    await page.getByTestId('scale-bar').waitFor({ timeout: 30_000 });
+    expect((await page.getByTestId('scale-bar-label').textContent())!.trim()).toBe('2 nm');
+    await page.getByTestId('tree-dataset').nth(1).click();
+    await expect.poll(() => page.getByTestId('cycle-count').textContent(), { timeout: 30_000 }).toContain('12 cycles in file');
+    await page.screenshot({ path: join(ARTIFACTS, 'reopened-project.png') });
+
+    expect(errors).toEqual([]);
+  });
+});

@@ -1,0 +1,122 @@
+/**
+ * The application service end to end, without a UI: the same calls both transports make.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createBackend } from '../../../main/services/backend.js';
+import type { Backend } from '../../../main/services/backend-types.js';
+import type { ProjectSnapshot } from '../../../main/api/project-types.js';
+import { parseArgs, type ArgsOf, type MethodName, type ResultOf } from '../../../main/api/contract.js';
+import { readDerived } from '../../../main/project/derived-hdf5.js';
+import { sampleGcplMpt, sampleHrtemDm4, SAMPLE_IMAGE } from '../../fixtures/sample-data.js';
+
+let dir: string;
+let backend: Backend;
+const ctx = { transport: 'http' } as const;
+const call = <M extends MethodName>(m: M, a: ArgsOf<M>): Promise<ResultOf<M>> => backend.dispatch(m, parseArgs(m, a), ctx);
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'interphase-backend-'));
+  await writeFile(join(dir, 'interface.dm4'), sampleHrtemDm4());
+  await writeFile(join(dir, 'cell.mpt'), sampleGcplMpt());
+  backend = await createBackend({ paths: { workspace: join(dir, 'ws'), config: join(dir, 'cfg'), staging: join(dir, 'ws', '.staging') }, autosaveMs: 50, poolSize: 1 });
+});
+afterAll(async () => backend.shutdown());
+
+describe('backend', () => {
+  let snap: ProjectSnapshot;
+  let cellId: string;
+  let imageId: string;
+  let tableId: string;
+
+  it('creates a project with a cell, sample and lamella', async () => {
+    const events: string[] = [];
+    const off = backend.subscribe((e) => events.push(e));
+    snap = await call('project.create', { name: 'Study' });
+    expect(snap.path).toBe(join(dir, 'ws', 'Study.interphase'));
+    const cell = await call('cell.add', {
+      name: 'LNMO|LiPON|Li',
+      layers: [{ material: 'LiPON', thickness: { value: 1.2, unit: 'µm' } }],
+      activeArea: { value: 0.05, unit: 'cm²' },
+    });
+    cellId = cell.id;
+    const sample = await call('sample.add', { cellId, name: 'after 600', state: 'after 600 cycles', cycles: 600 });
+    const lam = await call('lamella.add', { sampleId: sample.id, name: 'L1', fib: { stageTemperature: { value: -185, unit: '°C' } } });
+    expect(lam.fib.stageTemperature).toEqual({ value: -185, unit: '°C' });
+    expect(events).toContain('project');
+    off();
+  });
+
+  it('imports a DM4 image and an .mpt file, verbatim into raw/', async () => {
+    const [img] = await call('dataset.import', { path: join(dir, 'interface.dm4'), owner: { kind: 'cell', id: cellId } });
+    const [tab] = await call('dataset.import', { path: join(dir, 'cell.mpt'), owner: { kind: 'cell', id: cellId } });
+    imageId = img!.id;
+    tableId = tab!.id;
+    expect(img!.dataset.source.readerId).toBe('gatan-dm');
+    expect(tab!.dataset.source.readerId).toBe('biologic-mpt');
+    const rawPath = 'path' in img!.raw ? img!.raw.path : '';
+    expect(rawPath).toBe(`raw/${img!.dataset.source.sha256}.dm4`);
+    expect(await readFile(join(snap.path, rawPath))).toEqual(Buffer.from(sampleHrtemDm4()));
+    const jobs = await call('jobs.list', {});
+    expect(jobs.some((j) => j.label === 'Import interface.dm4' && j.state === 'done')).toBe(true);
+  });
+
+  it('reads an image plane with its calibration', async () => {
+    const r = await call('dataset.readImage', { id: imageId, maxSize: 2048 });
+    expect(r.meta.width).toBe(SAMPLE_IMAGE.size);
+    expect(r.meta.pixelSize.x.value).toBeCloseTo(SAMPLE_IMAGE.pixelNm, 7);
+    expect(r.meta.pixelSize.x.unit).toBe('nm');
+    const px = new Float32Array(r.data);
+    expect(px.length).toBe(SAMPLE_IMAGE.size ** 2);
+    expect(Math.min(...px.slice(0, 1000))).toBeGreaterThanOrEqual(r.meta.min);
+  });
+
+  it('gives voltage–capacity curves per cycle and a cycling summary with provenance', async () => {
+    const curves = await call('echem.cycleCurves', { id: tableId });
+    expect(curves.meta.cycles).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    expect(curves.meta.segments).toHaveLength(20);
+    const rec = await call('analysis.run', { analysisId: 'echem.cycling-summary', datasetIds: [tableId] });
+    expect(rec.results.firstCycleChargeCapacity!.value).toBeCloseTo(0.0029, 6);
+    expect(rec.results.firstCycleChargeCapacity!.unit).toBe('mA·h');
+    expect(rec.provenance.inputs[0]!.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(rec.provenance.parameters).toHaveProperty('convention', 'discharge/charge');
+    expect(rec.derivedPath).toMatch(/^derived\/.+\.h5$/);
+    const h5 = await readDerived(join(snap.path, rec.derivedPath!));
+    expect(JSON.stringify(h5)).toContain('mA·h');
+    // Replaying the record reproduces the result.
+    const again = await call('analysis.run', { analysisId: rec.analysisId, datasetIds: rec.datasetIds, params: rec.provenance.parameters as Record<string, unknown> });
+    expect(again.results).toEqual(rec.results);
+  });
+
+  it('refuses analyses on the wrong kind of data', async () => {
+    await expect(call('analysis.run', { analysisId: 'echem.cycling-summary', datasetIds: [imageId] })).rejects.toMatchObject({ code: 'bad-request' });
+  });
+
+  it('autosaves, and a reopened project is identical', async () => {
+    await new Promise((r) => setTimeout(r, 300));
+    const cur = (await call('project.current', {}))!;
+    expect(cur.dirty).toBe(false);
+    await call('project.close', {});
+    expect(await call('project.current', {})).toBeNull();
+    const reopened = await call('project.open', { path: snap.path });
+    expect(reopened.document).toEqual(cur.document);
+    const recent = await call('project.recent', {});
+    expect(recent[0]!.path).toBe(snap.path);
+  });
+
+  it('stages uploads under a fresh folder, keeping only the base name', async () => {
+    const r = await call('files.stage', { name: '../../evil.mpt', data: new Uint8Array([1, 2, 3]).buffer });
+    expect(r.path.startsWith(join(dir, 'ws', '.staging'))).toBe(true);
+    expect(r.path.endsWith('evil.mpt')).toBe(true);
+    expect((await stat(r.path)).size).toBe(3);
+  });
+
+  it('names the file and the problem for bad input', async () => {
+    await writeFile(join(dir, 'broken.dm4'), sampleHrtemDm4().slice(0, 700));
+    const err = await call('dataset.import', { path: join(dir, 'broken.dm4') }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'format-error', details: { file: 'broken.dm4' } });
+    expect((err as Error).message).toMatch(/^broken\.dm4 @ byte \d+: /);
+  });
+});
