@@ -10,6 +10,7 @@ import type {
   AnalysisRecord,
   Cell,
   DatasetRecord,
+  FigureRecord,
   Lamella,
   ProjectSnapshot,
   RecentProject,
@@ -85,6 +86,25 @@ const SelectionSchema = v.object({
 });
 
 const Empty = v.strictObject({});
+
+/**
+ * A figure is data, never code: which plot, of which dataset, with which view settings and style
+ * preset. Stored as figures/<id>.json; re-rendered from the data every time it is opened.
+ */
+export const FigureSpecSchema = v.object({
+  plot: v.picklist(['image', 'voltage-capacity']),
+  datasetId: Id,
+  style: v.optional(v.picklist(['paper', 'slide']), 'paper'),
+  image: v.optional(
+    v.object({
+      frame: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 0),
+      displayMin: v.pipe(v.number(), v.finite()),
+      displayMax: v.pipe(v.number(), v.finite()),
+    }),
+  ),
+  cycles: v.optional(v.pipe(v.array(v.pipe(v.number(), v.integer(), v.minValue(0))), v.maxLength(10_000))),
+});
+export type FigureSpec = v.InferOutput<typeof FigureSpecSchema>;
 
 // ---------------------------------------------------------------------------------------------
 // Result types
@@ -239,6 +259,8 @@ export const contract = {
   'project.save': method<ProjectSnapshot>()(Empty),
   'project.saveAs': method<ProjectSnapshot>()(v.object({ path: PathArg })),
   'project.close': method<null>()(Empty),
+  /** Re-apply changes a crashed session journaled but never saved (see ProjectSnapshot.recoverableChanges). */
+  'project.recover': method<ProjectSnapshot>()(Empty),
   'project.recent': method<RecentProject[]>()(Empty),
 
   'cell.add': method<Cell>()(CellInputSchema),
@@ -276,6 +298,10 @@ export const contract = {
     }),
     { binary: true },
   ),
+
+  'figure.save': method<FigureRecord>()(v.object({ title: Name, spec: FigureSpecSchema })),
+  'figure.get': method<{ record: FigureRecord; spec: FigureSpec }>()(v.object({ id: Id })),
+  'figure.remove': method<null>()(v.object({ id: Id })),
 
   'files.stage': method<{ path: string }>()(
     v.object({ name: v.pipe(v.string(), v.minLength(1), v.maxLength(255)), data: v.instance(ArrayBuffer) }),

@@ -138,6 +138,11 @@ export interface ProjectSnapshot {
   document: ProjectDocument;
   dirty: boolean;
   lastSaved: string | null;
+  /**
+   * Operations a previous session journaled but never saved (it ended before its autosave):
+   * the UI offers to recover them ('project.recover') — nothing the user made is lost.
+   */
+  recoverableChanges: number;
 }
 
 export interface RecentProject {

@@ -277,7 +277,13 @@ export class ProjectStore {
   }
 
   snapshot(): ProjectSnapshot {
-    return { path: this.bundle, document: structuredClone(this.doc), dirty: this.dirty, lastSaved: this.lastSaved };
+    return {
+      path: this.bundle,
+      document: structuredClone(this.doc),
+      dirty: this.dirty,
+      lastSaved: this.lastSaved,
+      recoverableChanges: this.pendingSettled ? 0 : this.journal.pendingAtOpen.length,
+    };
   }
 
   /** Called after every applied mutation and save. Returns the unsubscribe function. */

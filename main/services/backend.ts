@@ -89,6 +89,7 @@ export async function createBackend(options: BackendOptions = {}): Promise<Backe
       return null;
     },
     'project.recent': async () => session.recent(),
+    'project.recover': async () => session.mutate((s) => s.recover()),
     'cell.add': async (a) => session.mutate((s) => s.addCell(a)),
     'cell.update': async (a) => session.mutate((s) => s.updateCell(a.id, a.patch)),
     'cell.remove': async (a) => session.mutate(async (s) => (await s.removeCell(a.id), null)),
@@ -106,6 +107,9 @@ export async function createBackend(options: BackendOptions = {}): Promise<Backe
     'dataset.readSlice': async (a) => session.readSlice(a.id, a.selection),
     'dataset.readColumns': async (a) => session.readColumns(a.id, a.columns),
     'echem.cycleCurves': async (a) => session.cycleCurves(a.id, a.cycles ?? null, a.maxPointsPerSegment),
+    'figure.save': async (a) => session.saveFigure(a.title, a.spec),
+    'figure.get': async (a) => session.figure(a.id),
+    'figure.remove': async (a) => session.mutate(async (s) => (await s.removeFigure(a.id), null)),
     'files.stage': async (a) => {
       // Browser uploads land in a private staging folder under a fresh directory, keeping only the
       // base name: a hostile name cannot point anywhere else.

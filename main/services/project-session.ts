@@ -3,10 +3,11 @@
  * autosave, and the flows that combine the store with readers and workers (import, read, analyse).
  */
 import { basename } from 'node:path';
-import type { Binary, ColumnsMeta, CycleCurvesMeta, ImageMeta, SliceMeta } from '../api/contract.js';
-import { ApiError } from '../api/contract.js';
+import * as v from 'valibot';
+import type { Binary, ColumnsMeta, CycleCurvesMeta, FigureSpec, ImageMeta, SliceMeta } from '../api/contract.js';
+import { ApiError, FigureSpecSchema } from '../api/contract.js';
 import type { Selection } from '../api/dataset.js';
-import type { AnalysisRecord, DatasetRecord, OwnerRef, ProjectSnapshot, RecentProject } from '../api/project-types.js';
+import type { AnalysisRecord, DatasetRecord, FigureRecord, OwnerRef, ProjectSnapshot, RecentProject } from '../api/project-types.js';
 import type { JobRegistry } from '../jobs/job-registry.js';
 import type { WorkerPool } from '../jobs/worker-pool.js';
 import { ProjectStore, newId } from '../project/project-store.js';
@@ -199,6 +200,27 @@ export class ProjectSession {
       ),
     );
     return { meta: { datasetId: id, ...r.meta }, data: r.data };
+  }
+
+  /** Save a figure spec after checking that it names a dataset its plot can show. */
+  async saveFigure(title: string, spec: FigureSpec): Promise<FigureRecord> {
+    const rec = this.dataset(spec.datasetId);
+    const kind = rec.dataset.kind;
+    const ok = spec.plot === 'image' ? ['image', 'image-stack', 'diffraction-4d'].includes(kind) : kind === 'table';
+    if (!ok) throw new ApiError('bad-request', `a ${spec.plot} figure cannot show ${rec.dataset.title} (a ${kind})`);
+    return this.requireStore().addFigure(title, spec);
+  }
+
+  /** A figure and its spec, validated again: figure files come from untrusted bundles. */
+  async figure(id: string): Promise<{ record: FigureRecord; spec: FigureSpec }> {
+    const store = this.requireStore();
+    const record = store.snapshot().document.figures.find((f) => f.id === id);
+    if (!record) throw new ApiError('not-found', `no figure ${id} in this project`);
+    const parsed = v.safeParse(FigureSpecSchema, await store.readFigureSpec(id));
+    if (!parsed.success) {
+      throw new ApiError('bad-request', `${record.specPath}: not a valid figure spec (${parsed.issues.map((i) => `${v.getDotPath(i) ?? '(root)'}: ${i.message}`).join('; ')})`);
+    }
+    return { record, spec: parsed.output };
   }
 
   /** Run an analysis in a worker; record results, derived arrays (HDF5) and provenance. */

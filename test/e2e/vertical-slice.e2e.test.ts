@@ -81,11 +81,23 @@ describe.skipIf(!!skip)('vertical slice in headless Chromium', () => {
     expect(chartHasCanvas).toBeGreaterThan(0);
     await page.screenshot({ path: join(ARTIFACTS, 'voltage-capacity-curves.png') });
 
+    // Keep cycles 1, 2 and 12 as a figure: saved as a spec, re-rendered from the data.
+    await page.getByTestId('cycle-list').fill('1, 2, last');
+    await page.getByTestId('cycle-list').press('Enter');
+    await expect.poll(() => page.getByTestId('cycle-count').textContent()).toContain('6 half-cycles shown');
+    await page.getByTestId('save-figure').click();
+    await page.getByTestId('figure-title').fill('Fig. 2a voltage profiles');
+    await page.getByTestId('figure-confirm').click();
+    await page.getByTestId('figure-view').waitFor();
+    await expect.poll(() => page.getByTestId('cycle-count').textContent(), { timeout: 30_000 }).toContain('6 half-cycles shown');
+    await page.screenshot({ path: join(ARTIFACTS, 'figure-paper-style.png') });
+
     // Save; reload the page: the same project is still open in the server.
     await page.getByTestId('save').click();
     await page.getByTestId('saved').waitFor();
     const before = await callApi<ProjectSnapshot>(srv, 'project.current');
     expect(before.document.datasets).toHaveLength(2);
+    expect(before.document.figures.map((f) => f.title)).toEqual(['Fig. 2a voltage profiles']);
     await page.reload();
     await expect.poll(() => page.getByTestId('project-name').textContent()).toBe('E2E interface study');
     expect(await page.getByTestId('tree-dataset').count()).toBe(2);
@@ -104,6 +116,8 @@ describe.skipIf(!!skip)('vertical slice in headless Chromium', () => {
     expect((await page.getByTestId('scale-bar-label').textContent())!.trim()).toBe('2 nm');
     await page.getByTestId('tree-dataset').nth(1).click();
     await expect.poll(() => page.getByTestId('cycle-count').textContent(), { timeout: 30_000 }).toContain('12 cycles in file');
+    await page.getByTestId('tree-figure').first().click();
+    await expect.poll(() => page.getByTestId('cycle-list').inputValue(), { timeout: 30_000 }).toBe('1, 2, 12');
     await page.screenshot({ path: join(ARTIFACTS, 'reopened-project.png') });
 
     expect(errors).toEqual([]);

@@ -17,6 +17,7 @@ function snapshot(): ProjectSnapshot {
     path: '/w/P.interphase',
     dirty: false,
     lastSaved: null,
+    recoverableChanges: 0,
     document: {
       schemaVersion: 1, id: 'p', name: 'P', created: '', modified: '', appVersion: '0',
       cells: [], samples: [], lamellae: [], datasets: [], analyses: [], figures: [],

@@ -9,7 +9,7 @@ import type { AppInfo, CellInput, LamellaInput, SampleInput } from '../../../mai
 import { api } from '../api/client.js';
 
 export type Selection =
-  | { kind: 'cell' | 'sample' | 'lamella' | 'dataset' | 'analysis'; id: string }
+  | { kind: 'cell' | 'sample' | 'lamella' | 'dataset' | 'analysis' | 'figure'; id: string }
   | null;
 
 export const useProjectStore = defineStore('project', () => {
@@ -61,6 +61,7 @@ export const useProjectStore = defineStore('project', () => {
       selection.value = null;
     });
   const save = () => run(async () => (snapshot.value = await api().call('project.save', {})));
+  const recover = () => run(async () => (snapshot.value = await api().call('project.recover', {})));
   const saveAs = (path: string) => run(async () => (snapshot.value = await api().call('project.saveAs', { path })));
   const close = () =>
     run(async () => {
@@ -120,6 +121,7 @@ export const useProjectStore = defineStore('project', () => {
     create,
     open,
     save,
+    recover,
     saveAs,
     close,
     addCell,

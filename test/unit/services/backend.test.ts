@@ -120,3 +120,42 @@ describe('backend', () => {
     expect((err as Error).message).toMatch(/^broken\.dm4 @ byte \d+: /);
   });
 });
+
+describe('crash recovery', () => {
+  it('offers and replays changes a killed session journaled but never saved', async () => {
+    const paths = { workspace: join(dir, 'ws2'), config: join(dir, 'cfg2'), staging: join(dir, 'ws2', '.staging') };
+    // Session 1: autosave far in the future, so the cell exists only in the journal when it "dies".
+    const first = await createBackend({ paths, autosaveMs: 60_000, poolSize: 1 });
+    const created = await first.dispatch('project.create', parseArgs('project.create', { name: 'Crashy' }), ctx);
+    await first.dispatch('cell.add', parseArgs('cell.add', { name: 'unsaved cell' }), ctx);
+    // No save, no shutdown: a second app instance opens the bundle as after a SIGKILL.
+    const second = await createBackend({ paths, autosaveMs: 0, poolSize: 1 });
+    const opened = await second.dispatch('project.open', parseArgs('project.open', { path: created.path }), ctx);
+    expect(opened.document.cells).toHaveLength(0);
+    expect(opened.recoverableChanges).toBe(1);
+    const recovered = await second.dispatch('project.recover', {}, ctx);
+    expect(recovered.document.cells.map((c) => c.name)).toEqual(['unsaved cell']);
+    expect(recovered.recoverableChanges).toBe(0);
+    await second.shutdown();
+  });
+});
+
+describe('figures', () => {
+  it('saves a figure spec, reads it back, and refuses tampered or mismatched specs', async () => {
+    const paths = { workspace: join(dir, 'ws3'), config: join(dir, 'cfg3'), staging: join(dir, 'ws3', '.staging') };
+    const b = await createBackend({ paths, autosaveMs: 0, poolSize: 1 });
+    const c = <M extends MethodName>(m: M, a: ArgsOf<M>) => b.dispatch(m, parseArgs(m, a), ctx);
+    const p = await c('project.create', { name: 'Figs' });
+    const [tab] = await c('dataset.import', { path: join(dir, 'cell.mpt') });
+    const [img] = await c('dataset.import', { path: join(dir, 'interface.dm4') });
+    const fig = await c('figure.save', { title: 'Profiles', spec: { plot: 'voltage-capacity', datasetId: tab!.id, cycles: [1, 2, 12] } });
+    const got = await c('figure.get', { id: fig.id });
+    expect(got.spec).toEqual({ plot: 'voltage-capacity', datasetId: tab!.id, style: 'paper', cycles: [1, 2, 12] });
+    await expect(c('figure.save', { title: 'Wrong', spec: { plot: 'image', datasetId: tab!.id } })).rejects.toMatchObject({ code: 'bad-request' });
+    expect((await c('figure.save', { title: 'Img', spec: { plot: 'image', datasetId: img!.id, image: { displayMin: 1, displayMax: 2 } } })).title).toBe('Img');
+    // A collaborator's bundle may carry anything in figures/: it is validated on read.
+    await writeFile(join(p.path, fig.specPath), JSON.stringify({ plot: 'script', code: 'alert(1)' }));
+    await expect(c('figure.get', { id: fig.id })).rejects.toMatchObject({ code: 'bad-request' });
+    await b.shutdown();
+  });
+});
