@@ -25,6 +25,7 @@ import {
   type MethodName,
   type ParsedArgsOf,
   type ResultOf,
+  isErrorCode,
 } from '../main/api/contract.js';
 import type { Backend, CallContext } from '../main/services/backend-types.js';
 import { isAppUrl, type ElectronModule } from './window.js';
@@ -62,18 +63,6 @@ type Handler = (args: unknown, event: IpcMainInvokeEvent) => Promise<unknown>;
 
 const CONTEXT: CallContext = { transport: 'electron' };
 
-const ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
-  'bad-request',
-  'not-found',
-  'no-project',
-  'format-error',
-  'unsupported-format',
-  'conflict',
-  'cancelled',
-  'io-error',
-  'forbidden',
-  'internal',
-]);
 
 function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -99,7 +88,7 @@ export function toErrorShape(err: unknown, method: string): ApiErrorShape {
   // Duck-typed too: an ApiError from a second copy of the contract module (another bundle chunk)
   // fails instanceof but is still a deliberate, safe-to-show error.
   const code: unknown = err instanceof Error ? (err as unknown as { code?: unknown }).code : undefined;
-  const apiLike = err instanceof ApiError || (err instanceof Error && err.name === 'ApiError' && typeof code === 'string' && ERROR_CODES.has(code));
+  const apiLike = err instanceof ApiError || (err instanceof Error && err.name === 'ApiError' && typeof code === 'string' && isErrorCode(code));
   if (apiLike) {
     const e = err as ApiError;
     const details = cloneableDetails(e.details);

@@ -19,6 +19,7 @@ import {
   type ErrorCode,
   type EventName,
   type InterphaseApi,
+  isErrorCode,
 } from '../main/api/contract.js';
 
 /** Must equal CALL_CHANNEL / EVENT_CHANNEL in electron/ipc.ts (asserted by test/shell). Kept
@@ -38,18 +39,6 @@ export interface BridgedApiError extends ApiErrorShape {
   name: 'ApiError';
 }
 
-const ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
-  'bad-request',
-  'not-found',
-  'no-project',
-  'format-error',
-  'unsupported-format',
-  'conflict',
-  'cancelled',
-  'io-error',
-  'forbidden',
-  'internal',
-]);
 
 function bridgedError(code: ErrorCode, message: string, details?: Record<string, unknown>): BridgedApiError {
   return details ? { name: 'ApiError', code, message, details } : { name: 'ApiError', code, message };
@@ -64,7 +53,7 @@ function unwrap(envelope: unknown): unknown {
   if (isRecord(envelope) && envelope.ok === true && 'result' in envelope) return envelope.result;
   if (isRecord(envelope) && envelope.ok === false && isRecord(envelope.error)) {
     const e = envelope.error;
-    const code = typeof e.code === 'string' && ERROR_CODES.has(e.code) ? (e.code as ErrorCode) : 'internal';
+    const code = typeof e.code === 'string' && isErrorCode(e.code) ? (e.code as ErrorCode) : 'internal';
     const message = typeof e.message === 'string' ? e.message : 'request failed';
     throw bridgedError(code, message, isRecord(e.details) ? e.details : undefined);
   }

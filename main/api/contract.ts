@@ -217,17 +217,23 @@ export interface ApiErrorShape {
   details?: Record<string, unknown>;
 }
 
-export type ErrorCode =
-  | 'bad-request'
-  | 'not-found'
-  | 'no-project'
-  | 'format-error'
-  | 'unsupported-format'
-  | 'conflict'
-  | 'cancelled'
-  | 'io-error'
-  | 'forbidden'
-  | 'internal';
+export const ERROR_CODES = [
+  'bad-request',
+  'not-found',
+  'no-project',
+  'format-error',
+  'unsupported-format',
+  'conflict',
+  'cancelled',
+  'io-error',
+  'forbidden',
+  'internal',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export function isErrorCode(x: unknown): x is ErrorCode {
+  return typeof x === 'string' && (ERROR_CODES as readonly string[]).includes(x);
+}
 
 // ---------------------------------------------------------------------------------------------
 // The method table
