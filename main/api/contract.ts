@@ -296,6 +296,11 @@ export const contract = {
     v.object({ id: Id, columns: v.pipe(v.array(v.pipe(v.string(), v.maxLength(200))), v.maxLength(64)) }),
     { binary: true },
   ),
+  /** Sum spectrum + integrated-intensity map of a spectrum image: [spectrum(channels), map(rows·cols)] float64. */
+  'dataset.spectrumSummary': method<Binary<{ datasetId: string; rows: number; cols: number; channels: number }>>()(
+    v.object({ id: Id }),
+    { binary: true },
+  ),
   'echem.cycleCurves': method<Binary<CycleCurvesMeta>>()(
     v.object({
       id: Id,

@@ -209,6 +209,49 @@ export const api = {
     }
   },
 
+  /**
+   * Sum spectrum and integrated-intensity map of a spectrum image [..., y, x, E] (or a line
+   * profile [n, E]), read one row at a time so memory stays at one row.
+   */
+  async spectrumSummary(
+    args: { path: string; entry: string },
+    ctx: WorkerContext,
+  ): Promise<{ meta: { rows: number; cols: number; channels: number }; data: ArrayBuffer }> {
+    const { file, source } = await openPath(args.path);
+    try {
+      const e = findEntry(file.entries, args.entry, source.name);
+      const nd = e.shape.length;
+      if (nd < 2 || nd > 3) throw new ApiError('bad-request', `${source.name}: '${e.entry}' is not a spectrum image (shape ${e.shape.join('×')})`);
+      const channels = e.shape[nd - 1]!;
+      const rows = nd === 3 ? e.shape[0]! : 1;
+      const cols = e.shape[nd - 2]!;
+      // Layout of the result: sum spectrum (float64 × channels), then the map (float64 × rows·cols).
+      const out = new Float64Array(channels + rows * cols);
+      for (let r = 0; r < rows; r++) {
+        throwIfAborted(ctx.signal);
+        const start = nd === 3 ? [r, 0, 0] : [0, 0];
+        const count = nd === 3 ? [1, cols, channels] : [cols, channels];
+        const raw = await file.readSlice(e.entry, { start, count }, ctx.signal);
+        const row = planeToFloat32(raw, e.dtype, cols * channels);
+        for (let c = 0; c < cols; c++) {
+          let total = 0;
+          const off = c * channels;
+          for (let k = 0; k < channels; k++) {
+            const v = row[off + k]!;
+            out[k]! += v;
+            total += v;
+          }
+          out[channels + r * cols + c] = total;
+        }
+        ctx.progress((r + 1) / rows);
+      }
+      return { meta: { rows, cols, channels }, data: out.buffer };
+    } finally {
+      await file.close();
+      await source.close();
+    }
+  },
+
   /** Voltage–capacity curves per half cycle, LTTB-downsampled per segment for plotting. */
   async cycleCurves(
     args: { path: string; entry: string; cycles: number[] | null; maxPointsPerSegment: number },

@@ -189,6 +189,15 @@ export class ProjectSession {
     return { meta: { datasetId: id, ...r.meta }, data: r.data };
   }
 
+  async spectrumSummary(id: string): Promise<Binary<{ datasetId: string; rows: number; cols: number; channels: number }>> {
+    const rec = this.dataset(id);
+    const path = await this.rawPath(rec);
+    const r = await this.o.jobs.track(`Sum spectrum of ${rec.dataset.title || rec.dataset.source.fileName}`, (job) =>
+      this.o.pool.run('spectrumSummary', { path, entry: rec.dataset.entry }, { signal: job.signal, onProgress: job.progress }),
+    );
+    return { meta: { datasetId: id, ...r.meta }, data: r.data };
+  }
+
   async cycleCurves(id: string, cycles: number[] | null, maxPointsPerSegment: number): Promise<Binary<CycleCurvesMeta>> {
     const rec = this.dataset(id);
     const path = await this.rawPath(rec);

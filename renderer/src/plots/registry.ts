@@ -1,11 +1,15 @@
 /**
  * Plots register with `supports(dataset)` (h5web style); the dataset view offers every plot that
- * supports the selected dataset, first match as the default.
+ * supports the selected dataset, the first match as the default — so the order matters: an EIS
+ * file also has Ewe and I columns, and should open on its Nyquist plot.
  */
 import type { Component } from 'vue';
 import type { Dataset } from '../../../main/api/dataset.js';
 import ImageView from '../components/ImageView.vue';
 import CyclingView from '../components/CyclingView.vue';
+import SpectrumView from '../components/SpectrumView.vue';
+import EisView from '../components/EisView.vue';
+import TableView from '../components/TableView.vue';
 
 export interface PlotDef {
   id: string;
@@ -26,10 +30,28 @@ export const PLOTS: PlotDef[] = [
     component: ImageView,
   },
   {
+    id: 'impedance',
+    label: 'Nyquist / Bode',
+    supports: (d) => d.kind === 'table' && hasColumn(d, 'freq') && hasColumn(d, 'Re(Z)') && hasColumn(d, '-Im(Z)'),
+    component: EisView,
+  },
+  {
     id: 'voltage-capacity',
     label: 'Voltage–capacity',
     supports: (d) => d.kind === 'table' && hasColumn(d, 'Ewe') && (hasColumn(d, 'I') || hasColumn(d, 'Q charge/discharge') || hasColumn(d, '(Q-Qo)')),
     component: CyclingView,
+  },
+  {
+    id: 'spectrum',
+    label: 'Spectrum',
+    supports: (d) => (d.kind === 'spectrum' || d.kind === 'line-plot') ? d.shape.length === 1 : d.kind === 'spectrum-image' && (d.shape.length === 2 || d.shape.length === 3),
+    component: SpectrumView,
+  },
+  {
+    id: 'table',
+    label: 'Columns',
+    supports: (d) => d.kind === 'table' && (d.columns?.length ?? 0) >= 2,
+    component: TableView,
   },
 ];
 
