@@ -205,6 +205,14 @@ export interface CycleCurvesMeta {
   cycles: number[];
 }
 
+/** dQ/dV curves per half cycle: concatenated [voltage..., dQ/dV...], with the peaks found. */
+export interface DqdvCurvesMeta {
+  datasetId: string;
+  segments: { cycle: number; direction: 'charge' | 'discharge'; offset: number; length: number; peaks: { voltage: number; height: number }[] }[];
+  cycles: number[];
+  unit: string;
+}
+
 /** Binary results: meta as JSON, data as one ArrayBuffer (never JSON-encoded numbers). */
 export interface Binary<M> {
   meta: M;
@@ -314,6 +322,15 @@ export const contract = {
   'figure.get': method<{ record: FigureRecord; spec: FigureSpec }>()(v.object({ id: Id })),
   'figure.remove': method<null>()(v.object({ id: Id })),
 
+  'echem.dqdvCurves': method<Binary<DqdvCurvesMeta>>()(
+    v.object({
+      id: Id,
+      cycles: v.optional(v.pipe(v.array(v.pipe(v.number(), v.integer(), v.minValue(0))), v.maxLength(1000))),
+      stepV: v.optional(v.pipe(v.number(), v.minValue(1e-5), v.maxValue(1)), 0.005),
+      window: v.optional(v.pipe(v.number(), v.integer(), v.minValue(3), v.maxValue(501)), 11),
+    }),
+    { binary: true },
+  ),
   'files.stage': method<{ path: string }>()(
     v.object({ name: v.pipe(v.string(), v.minLength(1), v.maxLength(255)), data: v.instance(ArrayBuffer) }),
     { binaryArgs: true },

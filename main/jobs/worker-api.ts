@@ -17,7 +17,8 @@ import { defaultCycles } from '../analysis/echem/cycle-selection.js';
 import { findAnalysis, resolvedParameters, type AnalysisOutput } from '../services/analysis-catalog.js';
 import type { Selection } from '../api/dataset.js';
 import type { Quantity } from '../api/dataset.js';
-import type { CycleCurvesMeta } from '../api/contract.js';
+import type { CycleCurvesMeta, DqdvCurvesMeta } from '../api/contract.js';
+import { dqdvCurve } from '../analysis/echem/dqdv.js';
 
 export interface WorkerContext {
   progress(fraction: number): void;
@@ -281,11 +282,37 @@ export const api = {
     return { meta: { capacityUnit: curves.capacityUnit, voltageUnit: curves.voltageUnit, segments, cycles: all }, data: out.buffer };
   },
 
+  /** dQ/dV per half cycle of the chosen cycles (default overlay as for voltage–capacity). */
+  async dqdvCurves(
+    args: { path: string; entry: string; cycles: number[] | null; stepV: number; window: number },
+    ctx: WorkerContext,
+  ): Promise<{ meta: Omit<DqdvCurvesMeta, 'datasetId'>; data: ArrayBuffer }> {
+    const cols = await readAllColumns(args.path, args.entry, ctx);
+    const curves = cycleCurves(cols);
+    const all = [...new Set(curves.curves.map((c) => c.cycle))].sort((a, b) => a - b);
+    const wanted = new Set(args.cycles ?? defaultCycles(all, 5));
+    const parts = curves.curves
+      .filter((c) => wanted.has(c.cycle))
+      .map((c) => ({ c, d: dqdvCurve(c.capacity, c.voltage, c.direction === 'charge' ? 1 : -1, { stepV: args.stepV, window: args.window }) }));
+    const total = parts.reduce((a, p) => a + p.d.voltage.length, 0);
+    const out = new Float64Array(2 * total);
+    const segments: DqdvCurvesMeta['segments'] = [];
+    let off = 0;
+    for (const { c, d } of parts) {
+      out.set(d.voltage, off);
+      out.set(d.dqdv, total + off);
+      segments.push({ cycle: c.cycle, direction: c.direction, offset: off, length: d.voltage.length, peaks: d.peaks.map((p) => ({ voltage: p.voltage, height: p.height })) });
+      off += d.voltage.length;
+    }
+    ctx.progress(1);
+    return { meta: { segments, cycles: all, unit: 'mA·h V⁻¹' }, data: out.buffer };
+  },
+
   /** Run a catalogued analysis on its input datasets (table analyses: all columns of the first). */
   async runAnalysis(
     args: { analysisId: string; inputs: { path: string; entry: string }[]; params: Record<string, unknown> },
     ctx: WorkerContext,
-  ): Promise<{ results: Record<string, Quantity>; arrays: AnalysisOutput['arrays']; parameters: Record<string, unknown> }> {
+  ): Promise<{ results: Record<string, Quantity>; arrays: AnalysisOutput['arrays']; axes: Record<string, string>; parameters: Record<string, unknown> }> {
     const a = findAnalysis(args.analysisId);
     const parameters = resolvedParameters(a, args.params);
     const first = args.inputs[0];
@@ -295,7 +322,7 @@ export const api = {
     ctx.progress(0.5);
     const out = a.run(cols, parameters);
     ctx.progress(1);
-    return { results: out.results, arrays: out.arrays, parameters };
+    return { results: out.results, arrays: out.arrays, axes: out.axes ?? {}, parameters };
   },
 };
 

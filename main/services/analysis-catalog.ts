@@ -5,6 +5,7 @@
 import { ApiError, type AnalysisDescriptor } from '../api/contract.js';
 import type { Quantity } from '../api/dataset.js';
 import { cyclingSummaryAnalysis } from '../analysis/echem/cycling.js';
+import { cvPeaksAnalysis, dqdvAnalysis } from '../analysis/echem/differential-analyses.js';
 
 export interface UnitArray {
   units: string;
@@ -14,6 +15,8 @@ export interface UnitArray {
 export interface AnalysisOutput {
   results: Record<string, Quantity>;
   arrays: Record<string, UnitArray>;
+  /** array name → name of the array that is its x axis (default: 'cycle' when lengths match) */
+  axes?: Record<string, string>;
 }
 
 export interface RunnableAnalysis extends AnalysisDescriptor {
@@ -21,7 +24,7 @@ export interface RunnableAnalysis extends AnalysisDescriptor {
   run(columns: Record<string, UnitArray>, params?: Record<string, unknown>): AnalysisOutput;
 }
 
-export const ANALYSES: readonly RunnableAnalysis[] = [cyclingSummaryAnalysis];
+export const ANALYSES: readonly RunnableAnalysis[] = [cyclingSummaryAnalysis, dqdvAnalysis, cvPeaksAnalysis];
 
 export function findAnalysis(id: string): RunnableAnalysis {
   const a = ANALYSES.find((x) => x.id === id);

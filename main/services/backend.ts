@@ -111,6 +111,7 @@ export async function createBackend(options: BackendOptions = {}): Promise<Backe
     'figure.save': async (a) => session.saveFigure(a.title, a.spec),
     'figure.get': async (a) => session.figure(a.id),
     'figure.remove': async (a) => session.mutate(async (s) => (await s.removeFigure(a.id), null)),
+    'echem.dqdvCurves': async (a) => session.dqdvCurves(a.id, a.cycles ?? null, a.stepV, a.window),
     'files.stage': async (a) => {
       // Browser uploads land in a private staging folder under a fresh directory, keeping only the
       // base name: a hostile name cannot point anywhere else.

@@ -4,7 +4,7 @@
  */
 import { basename } from 'node:path';
 import * as v from 'valibot';
-import type { Binary, ColumnsMeta, CycleCurvesMeta, FigureSpec, ImageMeta, SliceMeta } from '../api/contract.js';
+import type { Binary, ColumnsMeta, CycleCurvesMeta, DqdvCurvesMeta, FigureSpec, ImageMeta, SliceMeta } from '../api/contract.js';
 import { ApiError, FigureSpecSchema } from '../api/contract.js';
 import type { Selection } from '../api/dataset.js';
 import type { AnalysisRecord, DatasetRecord, FigureRecord, OwnerRef, ProjectSnapshot, RecentProject } from '../api/project-types.js';
@@ -17,6 +17,7 @@ import { readerById } from '../formats/registry.js';
 import { APP_VERSION } from './app-version.js';
 import type { AppPaths } from './paths.js';
 import { findAnalysis } from './analysis-catalog.js';
+import { cellOf, cellParameters } from './cell-parameters.js';
 
 export interface SessionOptions {
   paths: AppPaths;
@@ -198,6 +199,15 @@ export class ProjectSession {
     return { meta: { datasetId: id, ...r.meta }, data: r.data };
   }
 
+  async dqdvCurves(id: string, cycles: number[] | null, stepV: number, window: number): Promise<Binary<DqdvCurvesMeta>> {
+    const rec = this.dataset(id);
+    const path = await this.rawPath(rec);
+    const r = await this.o.jobs.track(`dQ/dV of ${rec.dataset.source.fileName}`, (job) =>
+      this.o.pool.run('dqdvCurves', { path, entry: rec.dataset.entry, cycles, stepV, window }, { signal: job.signal, onProgress: job.progress }),
+    );
+    return { meta: { datasetId: id, ...r.meta }, data: r.data };
+  }
+
   async cycleCurves(id: string, cycles: number[] | null, maxPointsPerSegment: number): Promise<Binary<CycleCurvesMeta>> {
     const rec = this.dataset(id);
     const path = await this.rawPath(rec);
@@ -243,8 +253,11 @@ export class ProjectSession {
       }
     }
     const inputs = await Promise.all(recs.map(async (r) => ({ path: await this.rawPath(r), entry: r.dataset.entry })));
+    // The cell's mass, area, film thickness and theoretical capacity, unless given explicitly.
+    const fromCell = cellParameters(cellOf(store.snapshot().document, recs[0]!), desc);
+    const merged = { ...fromCell, ...Object.fromEntries(Object.entries(params).filter(([, v]) => v !== null && v !== undefined)) };
     const out = await this.o.jobs.track(desc.label, (job) =>
-      this.o.pool.run('runAnalysis', { analysisId, inputs, params }, { signal: job.signal, onProgress: job.progress }),
+      this.o.pool.run('runAnalysis', { analysisId, inputs, params: merged }, { signal: job.signal, onProgress: job.progress }),
     );
     const time = new Date().toISOString();
     const provenance = {
@@ -257,7 +270,7 @@ export class ProjectSession {
     };
     const id = newId();
     let derivedPath: string | undefined;
-    const groups = derivedGroups(out.arrays);
+    const groups = derivedGroups(out.arrays, out.axes);
     if (groups.length) {
       // Arrays first, then the record that points at them: a crash in between leaves an orphan
       // file in derived/, never a record pointing at nothing.
@@ -282,17 +295,19 @@ export class ProjectSession {
  * Per-cycle arrays → one NXdata group per quantity, plotted against the 'cycle' array when the
  * analysis provides one (NeXus: signal + axes with units).
  */
-export function derivedGroups(arrays: Record<string, { units: string; values: Float64Array }>): DerivedDataGroup[] {
+export function derivedGroups(arrays: Record<string, { units: string; values: Float64Array }>, axes: Record<string, string> = {}): DerivedDataGroup[] {
   const safe = (n: string) => n.replace(/[^A-Za-z0-9_]/g, '_').replace(/^([^A-Za-z_])/, '_$1').slice(0, 60);
-  const axis = arrays.cycle;
+  const axisNames = new Set(['cycle', ...Object.values(axes)]);
   const groups: DerivedDataGroup[] = [];
   for (const [name, arr] of Object.entries(arrays)) {
-    if (name === 'cycle') continue;
+    if (axisNames.has(name)) continue;
+    const axisName = axes[name] ?? 'cycle';
+    const axis = arrays[axisName];
     const useAxis = axis && axis.values.length === arr.values.length;
     groups.push({
       name: safe(name),
       signal: { name: safe(name), data: arr.values, units: arr.units, longName: name },
-      axes: [useAxis ? { name: 'cycle', data: axis.values, units: axis.units } : null],
+      axes: [useAxis ? { name: safe(axisName), data: axis.values, units: axis.units } : null],
     });
   }
   return groups;

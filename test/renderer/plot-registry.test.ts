@@ -14,10 +14,10 @@ const col = (name: string, units = '') => ({ name, units, dtype: 'float64' as co
 describe('plot registry', () => {
   it('opens impedance tables on Nyquist/Bode even though they also have Ewe and I', () => {
     const d = ds({ columns: [col('freq', 'Hz'), col('Re(Z)', 'Ω'), col('-Im(Z)', 'Ω'), col('Ewe', 'V'), col('I', 'mA')] });
-    expect(plotsFor(d).map((p) => p.id)).toEqual(['impedance', 'voltage-capacity', 'table']);
+    expect(plotsFor(d).map((p) => p.id)).toEqual(['impedance', 'voltage-capacity', 'dqdv', 'table']);
   });
   it('offers voltage–capacity for cycling tables and the column plot for any table', () => {
-    expect(plotsFor(ds({ columns: [col('time', 's'), col('Ewe', 'V'), col('I', 'mA')] })).map((p) => p.id)).toEqual(['voltage-capacity', 'table']);
+    expect(plotsFor(ds({ columns: [col('time', 's'), col('Ewe', 'V'), col('I', 'mA')] })).map((p) => p.id)).toEqual(['voltage-capacity', 'dqdv', 'table']);
     expect(plotsFor(ds({ columns: [col('a'), col('b')] })).map((p) => p.id)).toEqual(['table']);
   });
   it('shows images, spectra and spectrum images with their viewers', () => {

@@ -21,6 +21,7 @@
  */
 import type { AnalysisDescriptor, ParamDescriptor } from '../../api/contract.js';
 import type { Quantity } from '../../api/dataset.js';
+import { cRate, normalisers, type Normalisers } from './normalise.js';
 
 export interface ColumnData {
   units: string;
@@ -505,6 +506,10 @@ export function downsampleLttb(x: ArrayLike<number>, y: ArrayLike<number>, maxPo
 // Descriptor
 
 export interface CyclingSummaryParams {
+  activeMass_mg: number | null;
+  area_cm2: number | null;
+  thickness_um: number | null;
+  theoreticalCapacity_mAh: number | null;
   convention: CeConvention;
   restCurrent_mA: number;
   restFraction: number;
@@ -545,6 +550,11 @@ const PARAMS: ParamDescriptor[] = [
     help: "'auto': EC-Lab's (Q-Qo) column when present, else ∫I dt; 'integrate': always ∫I dt; 'q': require a Q column.",
   },
   { name: 'minPoints', label: 'Minimum points per half cycle', type: 'integer', default: 2, min: 1 },
+  // Normalisation: filled from the cell the dataset belongs to (project-session.ts), or by hand.
+  { name: 'activeMass_mg', label: 'Active mass', type: 'number', unit: 'mg', default: null, min: 0, help: 'for mA·h g⁻¹; from the cell record' },
+  { name: 'area_cm2', label: 'Electrode area', type: 'number', unit: 'cm²', default: null, min: 0, help: 'for µA·h cm⁻²; from the cell record' },
+  { name: 'thickness_um', label: 'Active film thickness', type: 'number', unit: 'µm', default: null, min: 0, help: 'for µA·h cm⁻² µm⁻¹; the cathode layer of the cell record' },
+  { name: 'theoreticalCapacity_mAh', label: 'Theoretical capacity', type: 'number', unit: 'mA·h', default: null, min: 0, help: 'for C-rates; from the cell record' },
 ];
 
 function resolveParams(p: Record<string, unknown>): CyclingSummaryParams {
@@ -557,7 +567,17 @@ function resolveParams(p: Record<string, unknown>): CyclingSummaryParams {
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`${k} must be a non-negative number`);
     return v;
   };
+  const opt = (k: string) => {
+    const v = p[k];
+    if (v === undefined || v === null) return null;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new Error(`${k} must be a positive number`);
+    return v;
+  };
   return {
+    activeMass_mg: opt('activeMass_mg'),
+    area_cm2: opt('area_cm2'),
+    thickness_um: opt('thickness_um'),
+    theoreticalCapacity_mAh: opt('theoreticalCapacity_mAh'),
     convention,
     capacitySource,
     restCurrent_mA: num('restCurrent_mA', 0),
@@ -636,6 +656,45 @@ export const cyclingSummaryAnalysis: CyclingSummaryAnalysis = {
       set('meanAverageDischargeVoltage', mean, 'V', std);
     }
     const arrays: Record<string, UnitArray> = { ...m };
+    // Normalised capacities, when the cell's mass / area / film thickness are known.
+    const norm = normalisers({
+      ...(p.activeMass_mg ? { activeMass: { value: p.activeMass_mg, unit: 'mg' } } : {}),
+      ...(p.area_cm2 ? { area: { value: p.area_cm2, unit: 'cm²' } } : {}),
+      ...(p.thickness_um ? { thickness: { value: p.thickness_um, unit: 'µm' } } : {}),
+      ...(p.theoreticalCapacity_mAh ? { theoreticalCapacity: { value: p.theoreticalCapacity_mAh, unit: 'mAh' } } : {}),
+    });
+    const scaleArr = (a: UnitArray, f: number, units: string): UnitArray => ({ units, values: a.values.map((x) => x * f) });
+    const variants: [keyof Normalisers, string, string][] = [
+      ['perMass', 'mA·h g⁻¹', 'Specific'],
+      ['perArea', 'µA·h cm⁻²', 'Areal'],
+      ['perVolume', 'µA·h cm⁻² µm⁻¹', 'Volumetric'],
+    ];
+    for (const [key, units, prefix] of variants) {
+      const f = norm[key];
+      if (!f) continue;
+      arrays[`chargeCapacity${prefix}`] = scaleArr(m.chargeCapacity, f, units);
+      arrays[`dischargeCapacity${prefix}`] = scaleArr(m.dischargeCapacity, f, units);
+      if (k1 >= 0) {
+        set(`firstCycleChargeCapacity${prefix}`, m.chargeCapacity.values[k1]! * f, units);
+        set(`firstCycleDischargeCapacity${prefix}`, m.dischargeCapacity.values[k1]! * f, units);
+      }
+    }
+    if (norm.theoretical_mAh) {
+      // C-rate of each charge half cycle from its median |I| (robust to the switch records).
+      const rates: number[] = [];
+      for (const c of curves.curves) {
+        if (c.direction !== 'charge') continue;
+        const cur = currentOf(columns);
+        if (!cur) break;
+        const seg = Array.from(cur.subarray(c.start, c.end), Math.abs).filter((x) => x > 0).sort((a, b) => a - b);
+        if (seg.length) rates.push(cRate(seg[seg.length >> 1]!, norm.theoretical_mAh));
+      }
+      if (rates.length) {
+        const { mean, std } = meanStd(rates);
+        set('chargeCRate', mean, 'h⁻¹', std);
+      }
+      if (k1 >= 0) set('firstCycleDischargeUtilisation', (100 * m.dischargeCapacity.values[k1]!) / norm.theoretical_mAh, '%');
+    }
     return { results, arrays };
   },
 };

@@ -10,6 +10,7 @@ import CyclingView from '../components/CyclingView.vue';
 import SpectrumView from '../components/SpectrumView.vue';
 import EisView from '../components/EisView.vue';
 import TableView from '../components/TableView.vue';
+import DqdvView from '../components/DqdvView.vue';
 
 export interface PlotDef {
   id: string;
@@ -40,6 +41,12 @@ export const PLOTS: PlotDef[] = [
     label: 'Voltage–capacity',
     supports: (d) => d.kind === 'table' && hasColumn(d, 'Ewe') && (hasColumn(d, 'I') || hasColumn(d, 'Q charge/discharge') || hasColumn(d, '(Q-Qo)')),
     component: CyclingView,
+  },
+  {
+    id: 'dqdv',
+    label: 'dQ/dV',
+    supports: (d) => d.kind === 'table' && hasColumn(d, 'Ewe') && (hasColumn(d, 'I') || hasColumn(d, 'Q charge/discharge') || hasColumn(d, '(Q-Qo)')),
+    component: DqdvView,
   },
   {
     id: 'spectrum',

@@ -159,3 +159,33 @@ describe('figures', () => {
     await b.shutdown();
   });
 });
+
+describe('electrochemistry analyses through the service', () => {
+  it('normalises by the cell’s area and cathode thickness, dQ/dV finds the Ni plateaus, provenance keeps the injected values', async () => {
+    const paths = { workspace: join(dir, 'ws4'), config: join(dir, 'cfg4'), staging: join(dir, 'ws4', '.staging') };
+    const b = await createBackend({ paths, autosaveMs: 0, poolSize: 1 });
+    const c = <M extends MethodName>(m: M, a: ArgsOf<M>) => b.dispatch(m, parseArgs(m, a), ctx);
+    const p = await c('project.create', { name: 'Echem' });
+    const cell = await c('cell.add', {
+      name: 'LNMO film',
+      activeArea: { value: 5, unit: 'mm²' },
+      layers: [{ material: 'LNMO', thickness: { value: 1000, unit: 'nm' }, role: 'cathode' }, { material: 'LiPON', thickness: { value: 1.2, unit: 'µm' }, role: 'electrolyte' }],
+      theoreticalCapacity: { value: 63, unit: 'µAh cm⁻² µm⁻¹' },
+    });
+    const [tab] = await c('dataset.import', { path: join(dir, 'cell.mpt'), owner: { kind: 'cell', id: cell.id } });
+    const sum = await c('analysis.run', { analysisId: 'echem.cycling-summary', datasetIds: [tab!.id] });
+    expect(sum.provenance.parameters).toMatchObject({ area_cm2: 0.05, thickness_um: 1, theoreticalCapacity_mAh: expect.closeTo(0.00315, 9) });
+    expect(sum.results.firstCycleChargeCapacityVolumetric).toEqual({ value: expect.closeTo(58, 6), unit: 'µA·h cm⁻² µm⁻¹' });
+    expect(sum.results.chargeCRate!.unit).toBe('h⁻¹');
+
+    const d = await c('analysis.run', { analysisId: 'echem.dqdv', datasetIds: [tab!.id], params: { cycles: [1, 2], stepV: 0.005, window: 5 } });
+    const peaks = Object.entries(d.results).filter(([k]) => /^c1_charge_peak\d_V$/.test(k)).map(([, q]) => q.value);
+    expect(peaks.some((v) => Math.abs(v - 4.71) < 0.05)).toBe(true);
+    expect(d.results.c1_charge_peak1_V!.uncertainty).toBeCloseTo(0.005 / Math.sqrt(12), 9);
+    const h5 = await readDerived(join(p.path, d.derivedPath!));
+    const text = JSON.stringify(h5);
+    expect(text).toContain('c1_charge_dQdV');
+    expect(text).toContain('mA·h V⁻¹');
+    await b.shutdown();
+  });
+});

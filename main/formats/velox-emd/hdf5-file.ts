@@ -1,0 +1,386 @@
+/**
+ * HDF5 access for the EMD readers (velox-emd and berkeley-emd share it): h5wasm behind a guard
+ * that turns every library failure into a FormatError, dtype mapping, selection checks and
+ * hyperslab reads. No HDF5 parsing of our own — h5wasm (the HDF5 C library compiled to wasm) does
+ * it; this layer only decides what to ask for and checks it first.
+ *
+ * Why each piece exists:
+ * - h5wasm opens files by path. A FileSource without `path` (MemorySource: uploads, fuzz tests)
+ *   is written to a private temp directory first and removed on close.
+ * - HDF5 reports errors through an error stack that h5wasm prints to stderr by default and then
+ *   fails later with a vague message. While our calls run, the library's "throwing" handler is
+ *   switched on so the failure surfaces at once with HDF5's own reason; it is switched back off
+ *   afterwards so other h5wasm users in the process (project/derived-hdf5.ts) keep the default.
+ *   All h5wasm calls are synchronous, so nothing can interleave between the two switches.
+ * - h5wasm clamps out-of-range hyperslabs silently and allocates the read buffer from the
+ *   selection size: selections are checked against the dataset shape and MAX_ALLOCATION_BYTES
+ *   before any read.
+ * - h5wasm reads with the file's datatype, so big-endian data arrives byte-swapped: it is swapped
+ *   back here.
+ */
+import h5wasm, { type Dataset, type File as H5File, type Group } from 'h5wasm/node';
+import { mkdtemp, open as openFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DType, Selection } from '../../api/dataset.js';
+import { DTYPE_BYTES } from '../../api/dataset.js';
+import type { FileSource } from '../file-source.js';
+import { FormatError, MAX_ALLOCATION_BYTES } from '../format-error.js';
+import type { NumericArray } from '../types.js';
+
+/** HDF5 format signature (HDF5 File Format Specification v3, "Format Signature"). */
+export const HDF5_MAGIC = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a] as const;
+
+/**
+ * The superblock may sit at 0, 512, 1024, 2048… (a user block precedes it). Only offsets inside
+ * `head` can be checked; the sniff window is 4 KiB.
+ */
+export function findHdf5Signature(head: Uint8Array): number {
+  for (let off = 0; off + HDF5_MAGIC.length <= head.byteLength; off = off === 0 ? 512 : off * 2) {
+    if (HDF5_MAGIC.every((b, i) => head[off + i] === b)) return off;
+  }
+  return -1;
+}
+
+interface H5Module {
+  activate_throwing_error_handler(): number;
+  deactivate_throwing_error_handler(): number;
+}
+
+let modulePromise: Promise<H5Module> | undefined;
+function h5module(): Promise<H5Module> {
+  modulePromise ??= h5wasm.ready as unknown as Promise<H5Module>;
+  return modulePromise;
+}
+
+/** HDF5's error stack as one line: the innermost frame's message says what actually failed. */
+export function conciseHdf5Message(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  const frames = [...text.matchAll(/#\d+:.*?\(\):\s*(.+)/g)].map((m) => m[1]!.trim());
+  const msg = frames.length ? frames[frames.length - 1]! : text.split('\n')[0]!.trim();
+  return msg.length > 240 ? `${msg.slice(0, 240)}…` : msg;
+}
+
+export type H5Entity = ReturnType<Group['get']>;
+
+/** One open HDF5 file. Every h5wasm call goes through `call`. */
+export class Hdf5Handle {
+  private closed = false;
+  private constructor(
+    private readonly mod: H5Module,
+    readonly file: H5File,
+    readonly source: FileSource,
+    readonly readerId: string,
+    private readonly tempDir: string | null,
+  ) {}
+
+  static async open(source: FileSource, readerId: string): Promise<Hdf5Handle> {
+    const mod = await h5module();
+    let path = source.path;
+    let tempDir: string | null = null;
+    if (!path) {
+      tempDir = await mkdtemp(join(tmpdir(), 'interphase-h5-'));
+      path = join(tempDir, 'source.h5');
+      await copySourceTo(source, path);
+    }
+    try {
+      const file = guarded(mod, source.name, readerId, 'an HDF5 file HDF5 can open', () => new h5wasm.File(path, 'r'));
+      return new Hdf5Handle(mod, file, source, readerId, tempDir);
+    } catch (e) {
+      if (tempDir) await rm(tempDir, { recursive: true, force: true });
+      throw e;
+    }
+  }
+
+  /** Run h5wasm code; any throw becomes FormatError(file, null, expected + HDF5's reason). */
+  call<T>(expected: string, fn: () => T): T {
+    if (this.closed) throw new FormatError(this.source.name, null, `${expected} (file already closed)`, this.readerId);
+    return guarded(this.mod, this.source.name, this.readerId, expected, fn);
+  }
+
+  fail(expected: string): FormatError {
+    return new FormatError(this.source.name, null, expected, this.readerId);
+  }
+
+  get(path: string): H5Entity {
+    return this.call(`a readable object at ${path}`, () => this.file.get(path));
+  }
+
+  group(path: string): Group | null {
+    const g = this.get(path);
+    return g instanceof h5wasm.Group ? g : null;
+  }
+
+  dataset(path: string): Dataset | null {
+    const d = this.get(path);
+    return d instanceof h5wasm.Dataset ? d : null;
+  }
+
+  /** Child names, sorted bytewise (HDF5's name-index order, which h5py also uses). */
+  keys(g: Group): string[] {
+    return this.call(`the member list of ${g.path}`, () => g.keys()).slice().sort(byteOrder);
+  }
+
+  attrs(obj: { attrs: Record<string, { json_value: unknown }>; path: string }): Record<string, unknown> {
+    return this.call(`the attributes of ${obj.path}`, () => {
+      const out: Record<string, unknown> = {};
+      for (const [k, a] of Object.entries(obj.attrs)) out[k] = a.json_value;
+      return out;
+    });
+  }
+
+  /** Release the HDF5 file and any temp copy; the FileSource stays open (decline, failed open). */
+  async release(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      guarded(this.mod, this.source.name, this.readerId, 'closing the HDF5 file', () => this.file.close());
+    } finally {
+      if (this.tempDir) await rm(this.tempDir, { recursive: true, force: true });
+    }
+  }
+
+  /** Release the HDF5 file and close the source (an OpenedFile's close, as gatan-dm does). */
+  async close(): Promise<void> {
+    try {
+      await this.release();
+    } finally {
+      await this.source.close();
+    }
+  }
+}
+
+function byteOrder(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function guarded<T>(mod: H5Module, file: string, readerId: string, expected: string, fn: () => T): T {
+  mod.activate_throwing_error_handler();
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof FormatError) throw e;
+    throw new FormatError(file, null, `${expected} (HDF5: ${conciseHdf5Message(e)})`, readerId);
+  } finally {
+    mod.deactivate_throwing_error_handler();
+  }
+}
+
+async function copySourceTo(source: FileSource, path: string): Promise<void> {
+  const CHUNK = 16 << 20;
+  const out = await openFile(path, 'w');
+  try {
+    for (let off = 0; off < source.size; off += CHUNK) {
+      const bytes = await source.read(off, Math.min(CHUNK, source.size - off));
+      await out.write(bytes, 0, bytes.byteLength, off);
+    }
+  } finally {
+    await out.close();
+  }
+}
+
+/** How a stored HDF5 element maps onto the Dataset model. */
+export interface H5TypeInfo {
+  dtype: DType;
+  littleEndian: boolean;
+  /** Compound (re, im) members, for complex data. */
+  complex: boolean;
+}
+
+/**
+ * Map an h5wasm datatype description to a DType, or null when the model has no such type
+ * (strings, references, variable-length…). Type classes: HDF5 H5T_class_t (0 integer, 1 float,
+ * 6 compound, 8 enum). h5py writes bool as an int8 enum {FALSE, TRUE}; complex as a compound of
+ * two floats (names vary: r/i, real/imag, Velox's realFloat/imagFloat and *Half{Even,Odd}).
+ */
+export function h5TypeInfo(meta: {
+  type: number;
+  size: number;
+  signed: boolean;
+  littleEndian: boolean;
+  vlen?: boolean;
+  compound_type?: { members: { type: number; size: number; offset: number }[] };
+  enum_type?: { members: Record<string, number> };
+}): H5TypeInfo | null {
+  const le = meta.littleEndian !== false;
+  if (meta.vlen) return null;
+  if (meta.type === 0) {
+    const map: Record<number, [DType, DType]> = { 1: ['uint8', 'int8'], 2: ['uint16', 'int16'], 4: ['uint32', 'int32'], 8: ['uint64', 'int64'] };
+    const pair = map[meta.size];
+    return pair ? { dtype: meta.signed ? pair[1] : pair[0], littleEndian: le, complex: false } : null;
+  }
+  if (meta.type === 1) {
+    if (meta.size === 4) return { dtype: 'float32', littleEndian: le, complex: false };
+    if (meta.size === 8) return { dtype: 'float64', littleEndian: le, complex: false };
+    return null;
+  }
+  if (meta.type === 8 && meta.size === 1 && meta.enum_type) {
+    const names = Object.keys(meta.enum_type.members).map((n) => n.toUpperCase()).sort();
+    if (names.length === 2 && names[0] === 'FALSE' && names[1] === 'TRUE') return { dtype: 'bool', littleEndian: true, complex: false };
+    return null;
+  }
+  if (meta.type === 6 && meta.compound_type) {
+    const m = meta.compound_type.members;
+    if (m.length === 2 && m.every((x) => x.type === 1 && x.size === m[0]!.size) && m[0]!.offset === 0 && m[1]!.offset === m[0]!.size) {
+      if (m[0]!.size === 4) return { dtype: 'complex64', littleEndian: le, complex: true };
+      if (m[0]!.size === 8) return { dtype: 'complex128', littleEndian: le, complex: true };
+    }
+  }
+  return null;
+}
+
+/** Elements of one component per dtype element (complex → 2). */
+export function components(dtype: DType): number {
+  return dtype === 'complex64' || dtype === 'complex128' ? 2 : dtype === 'rgba8' ? 4 : 1;
+}
+
+/**
+ * Check a selection against a shape (RangeError for caller mistakes, as gatan-dm does) and the
+ * allocation bound; returns the per-axis step array.
+ */
+export function checkSelection(readerId: string, shape: readonly number[], sel: Selection, elemBytes: number): number[] {
+  const nd = shape.length;
+  const step = sel.step ?? new Array<number>(nd).fill(1);
+  if (sel.start.length !== nd || sel.count.length !== nd || step.length !== nd) {
+    throw new RangeError(`${readerId}: selection rank ${sel.start.length} does not match entry rank ${nd}`);
+  }
+  let n = 1;
+  for (let i = 0; i < nd; i++) {
+    const st = sel.start[i]!;
+    const c = sel.count[i]!;
+    const sp = step[i]!;
+    if (!Number.isInteger(st) || !Number.isInteger(c) || !Number.isInteger(sp) || st < 0 || c < 0 || sp < 1 || (c > 0 && st + (c - 1) * sp >= shape[i]!)) {
+      throw new RangeError(`${readerId}: selection axis ${i} (start ${st}, count ${c}, step ${sp}) outside size ${shape[i]}`);
+    }
+    n *= c;
+  }
+  if (n * elemBytes > MAX_ALLOCATION_BYTES) {
+    throw new RangeError(`${readerId}: selection of ${n} elements exceeds ${MAX_ALLOCATION_BYTES} bytes; read it in parts`);
+  }
+  return step;
+}
+
+export function checkAbort(signal?: AbortSignal): void {
+  if (signal?.aborted) throw signal.reason ?? new DOMException('Aborted', 'AbortError');
+}
+
+type TypedCtor = new (n: number) => NumericArray;
+
+export function arrayCtor(dtype: DType): TypedCtor {
+  switch (dtype) {
+    case 'int8': return Int8Array;
+    case 'uint8': case 'bool': case 'rgba8': return Uint8Array;
+    case 'int16': return Int16Array;
+    case 'uint16': return Uint16Array;
+    case 'int32': return Int32Array;
+    case 'uint32': return Uint32Array;
+    case 'int64': return BigInt64Array;
+    case 'uint64': return BigUint64Array;
+    case 'float32': case 'complex64': return Float32Array;
+    case 'float64': case 'complex128': return Float64Array;
+  }
+}
+
+function swapBytes(a: NumericArray): void {
+  const w = a.BYTES_PER_ELEMENT;
+  if (w === 1) return;
+  const b = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  for (let i = 0; i < b.length; i += w) {
+    for (let lo = i, hi = i + w - 1; lo < hi; lo++, hi--) {
+      const t = b[lo]!;
+      b[lo] = b[hi]!;
+      b[hi] = t;
+    }
+  }
+}
+
+/**
+ * Read a hyperslab of `ds` (storage order): start/count/step per storage axis. Returns a typed
+ * array in storage C order; complex data interleaved (re, im).
+ */
+export function readHyperslab(
+  h: Hdf5Handle,
+  ds: Dataset,
+  info: H5TypeInfo,
+  start: number[],
+  count: number[],
+  step: number[],
+): NumericArray {
+  const n = count.reduce((a, b) => a * b, 1);
+  const comp = components(info.dtype);
+  const ctor = arrayCtor(info.dtype);
+  if (n === 0) return new ctor(0);
+  const ranges = start.map((s, i) => [s, s + (count[i]! - 1) * step[i]! + 1, step[i]!] as [number, number, number]);
+  const raw = h.call(`${n} elements of ${ds.path}`, () => (ranges.length === 0 ? ds.value : ds.slice(ranges)));
+  if (info.complex) {
+    // h5wasm returns compound elements as [re, im] pairs.
+    if (!Array.isArray(raw) || raw.length !== n) throw h.fail(`${n} complex elements from ${ds.path}`);
+    const out = new ctor(n * comp) as Float32Array | Float64Array;
+    for (let i = 0; i < n; i++) {
+      const pair = raw[i] as unknown as number[];
+      out[2 * i] = Number(pair[0]);
+      out[2 * i + 1] = Number(pair[1]);
+    }
+    if (!info.littleEndian) throw h.fail(`little-endian complex data in ${ds.path}`);
+    return out;
+  }
+  let arr: NumericArray;
+  if (typeof raw === 'number' || typeof raw === 'bigint' || typeof raw === 'boolean') {
+    arr = new ctor(1);
+    (arr as unknown as (number | bigint)[])[0] = ctor === BigInt64Array || ctor === BigUint64Array ? BigInt(raw) : Number(raw);
+  } else if (ArrayBuffer.isView(raw)) {
+    const r = raw as unknown as NumericArray;
+    arr = r instanceof ctor ? r : (new (ctor as unknown as { from(x: ArrayLike<number>): NumericArray }).from(r as ArrayLike<number>));
+  } else if (Array.isArray(raw) && info.dtype === 'bool') {
+    arr = Uint8Array.from(raw as unknown as ArrayLike<number>, (v) => (v ? 1 : 0));
+  } else {
+    throw h.fail(`numeric data in ${ds.path}`);
+  }
+  if (arr.length !== n) throw h.fail(`${n} elements from ${ds.path} (got ${arr.length})`);
+  if (!info.littleEndian) swapBytes(arr);
+  if (info.dtype === 'bool') for (let i = 0; i < arr.length; i++) (arr as Uint8Array)[i] = arr[i] ? 1 : 0;
+  return arr;
+}
+
+/**
+ * Reorder a box read in storage order into public axis order. `axisMap[i]` is the storage axis of
+ * public axis i; `boxShape` is the box's storage shape; `comp` components per element.
+ */
+export function permute(box: NumericArray, boxShape: number[], axisMap: number[], comp: number): NumericArray {
+  const nd = axisMap.length;
+  if (axisMap.every((a, i) => a === i)) return box;
+  const bstr = new Array<number>(boxShape.length);
+  let s = comp;
+  for (let i = boxShape.length - 1; i >= 0; i--) {
+    bstr[i] = s;
+    s *= boxShape[i]!;
+  }
+  const outShape = axisMap.map((a) => boxShape[a]!);
+  const lstr = axisMap.map((a) => bstr[a]!);
+  const n = outShape.reduce((a, b) => a * b, 1);
+  const Ctor = box.constructor as TypedCtor;
+  const out = new Ctor(n * comp);
+  const idx = new Array<number>(nd).fill(0);
+  for (let o = 0; o < n; o++) {
+    let b = 0;
+    for (let i = 0; i < nd; i++) b += idx[i]! * lstr[i]!;
+    for (let c = 0; c < comp; c++) (out as unknown as number[])[o * comp + c] = (box as unknown as number[])[b + c]!;
+    for (let i = nd - 1; i >= 0; i--) {
+      if (++idx[i]! < outShape[i]!) break;
+      idx[i] = 0;
+    }
+  }
+  return out;
+}
+
+export function elementBytes(dtype: DType): number {
+  return DTYPE_BYTES[dtype];
+}
+
+/** Text of a scalar or one-element string dataset/attribute value. */
+export function asText(v: unknown): string | null {
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v) && v.length >= 1 && typeof v[0] === 'string') return v[0];
+  if (v instanceof Uint8Array) return new TextDecoder().decode(v).replace(/\0+$/, '');
+  return null;
+}

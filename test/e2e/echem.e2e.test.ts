@@ -1,0 +1,61 @@
+/**
+ * Electrochemistry in the UI: dQ/dV view with marked plateaus, and an analysis run from the
+ * descriptor-built form whose results (with units) and provenance are shown.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { ARTIFACTS, e2eUnavailable, launchBrowser, startServer, watchErrors, type ServerProc } from './harness.js';
+import { sampleGcplMpt } from '../fixtures/sample-data.js';
+
+const skip = e2eUnavailable();
+
+describe.skipIf(!!skip)('electrochemistry views in headless Chromium', () => {
+  let browser: Browser;
+  let srv: ServerProc;
+  let page: Page;
+  let errors: string[];
+  let file: string;
+
+  beforeAll(async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'interphase-e2e-echem-'));
+    file = join(dir, 'LNMO_GCPL.mpt');
+    await writeFile(file, sampleGcplMpt());
+    srv = await startServer({ home: join(dir, 'home'), config: join(dir, 'config') });
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1500, height: 1000 } });
+    errors = watchErrors(page);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await srv?.stop();
+  });
+
+  it('shows dQ/dV peaks and runs a cycling summary with normalisation', async () => {
+    await page.goto(srv.url);
+    await page.getByTestId('new-project-name').fill('Echem');
+    await page.getByTestId('create-project').click();
+    const chooser = page.waitForEvent('filechooser');
+    await page.getByTestId('import').click();
+    await (await chooser).setFiles(file);
+    await page.getByTestId('cycling-view').waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'dQ/dV', exact: true }).click();
+    await expect.poll(async () => Number((await page.getByTestId('dqdv-peaks').textContent())?.split(' ')[0]), { timeout: 30_000 }).toBeGreaterThan(0);
+    await page.screenshot({ path: join(ARTIFACTS, 'dqdv.png') });
+
+    await page.getByTestId('analysis-echem.cycling-summary').click();
+    await page.getByTestId('param-area_cm2').fill('0.05');
+    await page.getByTestId('param-thickness_um').fill('1');
+    await page.getByTestId('run-echem.cycling-summary').click();
+    await page.getByTestId('analysis-view').waitFor({ timeout: 30_000 });
+    const results = await page.getByTestId('analysis-results').textContent();
+    expect(results).toContain('firstCycleChargeCapacityVolumetric');
+    expect(results).toContain('58 µA·h cm⁻² µm⁻¹');
+    expect(results).toMatch(/meanCoulombicEfficiency\s*99\.6\d* ± /);
+    expect(await page.getByTestId('analysis-provenance').textContent()).toContain('echem.cycling-summary v1.0.0');
+    await page.screenshot({ path: join(ARTIFACTS, 'cycling-summary.png') });
+    expect(errors).toEqual([]);
+  });
+});
