@@ -58,26 +58,47 @@ async function load(file: string, reader = biologicMprReader): Promise<Loaded> {
   return { entry, columns };
 }
 
-/** Mantissa digits after the decimal separator of each field of the .mpt's first data line. */
+/**
+ * Mantissa digits after the decimal separator of each column, from the .mpt's first data lines
+ * (several lines: a column may start with an integer marker such as -1, see EIS_QUALITY).
+ */
 function printedDigits(mptFile: string): (number | 'int')[] | null {
-  const text = readFileSync(mptFile, 'latin1');
-  const lines = text.split(/\r?\n/);
+  const lines = readFileSync(mptFile, 'latin1').split(/\r?\n/);
   const nb = /Nb header lines\s*:\s*(\d+)/.exec(lines[1] ?? '');
   const n = nb ? Number(nb[1]) : 3;
-  const first = lines[n];
-  if (!first) return null;
-  return first.split('\t').map((t) => {
-    const m = /^-?\d+[.,](\d+)E[-+]\d+$/i.exec(t.trim());
-    return m ? m[1]!.length : 'int';
-  });
+  const out: (number | 'int')[] = [];
+  for (const line of lines.slice(n, n + 20)) {
+    if (!line) continue;
+    line.split('\t').forEach((t, k) => {
+      const m = /^-?\d+[.,](\d+)E[-+]\d+$/i.exec(t.trim());
+      if (m) out[k] = Math.max(m[1]!.length, typeof out[k] === 'number' ? out[k] : 0);
+      else out[k] ??= 'int';
+    });
+  }
+  return out.length > 0 ? out : null;
 }
 
-/** Half a unit in the last printed digit of v written with `d` mantissa decimals. */
-function halfUlpPrinted(v: number, d: number): number {
+/**
+ * Half a unit in the last printed digit of v written with `d` mantissa decimals, plus two units in
+ * the last place of a double: the .mpt's 16-digit decimal is itself rounded again when parsed.
+ */
+function printedTolerance(v: number, d: number): number {
   if (v === 0 || !Number.isFinite(v)) return 0;
   const exp = Number(v.toExponential(d).split('e')[1]);
-  return 0.5 * 10 ** (exp - d) * (1 + 1e-9);
+  return 0.5 * 10 ** (exp - d) + 2 * Number.EPSILON * Math.abs(v);
 }
+
+/**
+ * EIS quality columns: where EC-Lab judges them invalid (the two highest frequencies of each of
+ * the 4 sweeps of peis.issue_149 / geis.issue_149: rows 0, 1, 21, 22, 42, 43, 63, 64) the .mpt
+ * prints -1 (THD, NSD, NSR) or 0 (harmonics) while the .mpr keeps the measured value (galvani's
+ * first_row in the manifest has the same values as we do). Those pairs are skipped and counted.
+ */
+const EIS_QUALITY = /^(THD|NSD|NSR) (Ewe|I|Ece)\/%$|^\|(Ewe|I|Ece) h\d\|\//;
+const CHARGE_IN_COULOMB = new Set([178, 179, 434, 435]);
+
+/** .mpt values replaced by EC-Lab's invalid-value markers (see EIS_QUALITY), counted for the report. */
+let substituted = 0;
 
 async function checkTwin(mprFile: string, mpr: Loaded, problems: string[]): Promise<void> {
   const mptFile = mprFile.replace(/\.mpr$/, '.mpt');
@@ -88,6 +109,7 @@ async function checkTwin(mprFile: string, mpr: Loaded, problems: string[]): Prom
   const rows = mpr.entry.shape[0]!;
   if (mpt.entry.shape[0] !== rows) problems.push(`rows ${rows} ≠ .mpt ${mpt.entry.shape[0]}`);
   const digits = printedDigits(mptFile);
+  const ids = (mpr.entry.original as { data: { columnIds: number[] } }).data.columnIds;
   a.forEach((c, k) => {
     const t = b[k];
     if (!t) {
@@ -101,8 +123,18 @@ async function checkTwin(mprFile: string, mpr: Loaded, problems: string[]): Prom
     const x = mpr.columns[c.name]!;
     const y = mpt.columns[t.name]!;
     const d = digits?.[k];
+    const quality = EIS_QUALITY.test(c.sourceName ?? '');
+    // cp.mpr stores Q charge/discharge in float64 mA·h, but its .mpt recomputes it from the float32
+    // (Q-Qo)/C (-0.099904254 C / 3.6 = -0.02775118168857363 vs the stored -0.027751181493971083):
+    // there the .mpt is only as precise as a float32.
+    const viaCoulomb = c.name === 'Q charge/discharge' && ids.some((id) => CHARGE_IN_COULOMB.has(id));
     for (let i = 0; i < Math.min(x.length, y.length); i++) {
-      const ok = d === undefined || d === 'int' ? x[i] === y[i] : Math.abs(x[i]! - y[i]!) <= halfUlpPrinted(x[i]!, d) || (Number.isNaN(x[i]) && Number.isNaN(y[i]));
+      if (quality && (y[i] === -1 || y[i] === 0) && x[i] !== y[i]) {
+        substituted++;
+        continue;
+      }
+      const tol = d === undefined || d === 'int' ? 0 : Math.max(printedTolerance(x[i]!, d), viaCoulomb ? 1.2e-7 * Math.abs(x[i]!) : 0);
+      const ok = Math.abs(x[i]! - y[i]!) <= tol || (Number.isNaN(x[i]) && Number.isNaN(y[i]));
       if (!ok) {
         problems.push(`${c.name}[${i}] ${x[i]} ≠ .mpt ${y[i]} (${d} printed decimals)`);
         break;
@@ -209,7 +241,7 @@ if (!available) console.log(`biologic-mpr conformance: skipped — ${DATA} not f
       if (problems.length === 0) pass++;
       else failures.push(`${rel}: ${problems.slice(0, 6).join('; ')}`);
     }
-    console.log(`biologic-mpr conformance: ${pass}/${files.size} files pass${failures.length ? `\n  ${failures.join('\n  ')}` : ''}`);
+    console.log(`biologic-mpr conformance: ${pass}/${files.size} files pass (${substituted} EIS quality values the .mpt marks invalid skipped)${failures.length ? `\n  ${failures.join('\n  ')}` : ''}`);
     expect(files.size).toBeGreaterThan(0);
     expect(failures).toEqual([]);
   });

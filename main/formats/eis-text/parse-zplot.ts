@@ -136,7 +136,9 @@ export function parseZPlot(file: string, lines: Line[], dialect: 'zplot' | 'zplo
   if (layout.fields < 6) throw new FormatError(file, dataLines[0]!.offset, `at least 6 columns (Freq, Ampl, Bias, Time, Z', Z'') (got ${layout.fields})`, READER_ID);
   if (declared !== null && declared !== rows.length) warnings.push(`header declares ${declared} data points; the file holds ${rows.length}`);
   const units = labels.map((l) => normaliseUnit(splitLabelUnit(l).unit));
-  const metadata: EisParsed['metadata'] = { technique: 'Sweep Frequency' };
+  const metadata: EisParsed['metadata'] = {};
+  const sweep = Array.isArray(original.header) ? original.header.find((h) => typeof h === 'string' && /^Sweep /.test(h)) : undefined;
+  if (typeof sweep === 'string') metadata.technique = sweep;
   const acq = isoDate(date, time);
   if (acq) metadata.acquisitionTime = acq;
   if (area !== undefined) metadata.electrodeArea = { value: area, unit: 'cm²' };

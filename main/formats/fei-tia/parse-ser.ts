@@ -13,6 +13,16 @@
 import type { DType } from '../../api/dataset.js';
 import type { FileSource } from '../file-source.js';
 import { FormatError, checkedSize } from '../format-error.js';
+
+/** checkedSize with this reader's id on the error. */
+function bounded(value: number, file: string, offset: number, what: string, limit: number): number {
+  try {
+    return checkedSize(value, file, offset, what, limit);
+  } catch (e) {
+    if (e instanceof FormatError) throw new FormatError(e.file, e.offset, e.expected, TIA_ID);
+    throw e;
+  }
+}
 import { TIA_ID, isSerHead } from './spec.js';
 
 export const DATA_1D = 0x4120;
@@ -107,13 +117,13 @@ export async function parseSer(src: FileSource): Promise<SerFile> {
   if (dataTypeId !== DATA_1D && dataTypeId !== DATA_2D) throw err(6, `DataTypeID 0x4120 or 0x4122 (got 0x${dataTypeId.toString(16)})`);
   if (tagTypeId !== TAG_TIME && tagTypeId !== TAG_TIME_XY) throw err(10, `TagTypeID 0x4152 or 0x4142 (got 0x${tagTypeId.toString(16)})`);
   const offBytes = wide ? 8 : 4;
-  const totalElements = checkedSize(dv.getUint32(14, true), f, 14, 'TotalNumberElements', Math.min(MAX_ELEMENTS, Math.floor(src.size / (2 * offBytes))));
+  const totalElements = bounded(dv.getUint32(14, true), f, 14, 'TotalNumberElements', Math.min(MAX_ELEMENTS, Math.floor(src.size / (2 * offBytes))));
   const validElements = dv.getUint32(18, true);
   if (validElements > totalElements) throw err(18, `ValidNumberElements ≤ TotalNumberElements (${validElements} > ${totalElements})`);
   if (head.byteLength < (wide ? 34 : 30)) throw err(src.size, 'the dimension count after the offset-array offset');
   const offsetArrayOffset = wide ? Number(dv.getBigUint64(22, true)) : dv.getUint32(22, true);
   const nDimsAt = wide ? 30 : 26;
-  const nDims = checkedSize(dv.getUint32(nDimsAt, true), f, nDimsAt, 'NumberDimensions', 8);
+  const nDims = bounded(dv.getUint32(nDimsAt, true), f, nDimsAt, 'NumberDimensions', 8);
 
   // Dimension array: variable-length records, read through one bounded window.
   let pos = nDimsAt + 4;

@@ -117,7 +117,9 @@ function knownEis(label: string): KnownColumn | undefined {
 function isoDate(text: string | undefined): string | undefined {
   if (!text) return undefined;
   const s = parseDateTimeString(text.replace(/\s+/g, ' '));
-  return Number.isNaN(s) ? undefined : isoFromSeconds(s);
+  if (Number.isNaN(s)) return undefined;
+  // A date without a time of day stays a date: no invented midnight.
+  return /\d:\d/.test(text) ? isoFromSeconds(s) : isoFromSeconds(s).slice(0, 10);
 }
 
 /** The Maccor channel is the numbered extension of the data file name (".052" = channel 52). */

@@ -330,7 +330,7 @@ export function readHyperslab(
     (arr as unknown as (number | bigint)[])[0] = ctor === BigInt64Array || ctor === BigUint64Array ? BigInt(raw) : Number(raw);
   } else if (ArrayBuffer.isView(raw)) {
     const r = raw as unknown as NumericArray;
-    arr = r instanceof ctor ? r : (new (ctor as unknown as { from(x: ArrayLike<number>): NumericArray }).from(r as ArrayLike<number>));
+    arr = r instanceof ctor ? r : (ctor as unknown as { from(x: ArrayLike<number>): NumericArray }).from(r as ArrayLike<number>);
   } else if (Array.isArray(raw) && info.dtype === 'bool') {
     arr = Uint8Array.from(raw as unknown as ArrayLike<number>, (v) => (v ? 1 : 0));
   } else {

@@ -1,0 +1,71 @@
+/**
+ * Fuzz tier (issue #3): every reader gets ≥ 10,000 mutated files (FUZZ_CASES to change). A case
+ * passes when the reader either reads the file (metadata and a bounded amount of data) or rejects
+ * it with a FormatError / FormatDeclined — never another exception, never more than the per-case
+ * time bound. Failures are collected and reported with their seed, so each one can be replayed.
+ */
+import { describe, expect, it } from 'vitest';
+import { MemorySource } from '../../main/formats/file-source.js';
+import { FormatDeclined, FormatError } from '../../main/formats/format-error.js';
+import type { OpenedFile } from '../../main/formats/types.js';
+import { elementCount } from '../../main/api/dataset.js';
+import { FUZZ_TARGETS } from './corpus.js';
+import { mutate } from './mutate.js';
+
+const CASES = Number(process.env.FUZZ_CASES ?? 10_000);
+const CASE_MS = 2_000;
+
+async function exercise(file: OpenedFile): Promise<void> {
+  for (const e of file.entries) {
+    if (e.columns && file.readColumns) {
+      await file.readColumns(e.entry, e.columns.slice(0, 4).map((c) => c.name));
+    } else if (e.shape.length > 0 && e.shape.every((s) => s > 0)) {
+      // A bounded read: the whole entry when small, else its first row.
+      const whole = elementCount(e.shape) <= 1 << 16;
+      const count = whole ? e.shape : e.shape.map((s, d) => (d === e.shape.length - 1 ? s : 1));
+      await file.readSlice(e.entry, { start: e.shape.map(() => 0), count });
+    }
+  }
+}
+
+describe('reader fuzzing', () => {
+  for (const t of FUZZ_TARGETS) {
+    it(`${t.reader.id}: ${CASES} mutated files give data or a FormatError`, { timeout: 600_000 }, async () => {
+      const seeds = t.seeds();
+      // Sanity: every seed is valid for its reader (else the fuzzing proves nothing).
+      for (const s of seeds) {
+        const f = await t.reader.open(new MemorySource(s.name, s.bytes));
+        await exercise(f);
+        await f.close();
+      }
+      const failures: string[] = [];
+      const outcome = { read: 0, formatError: 0, declined: 0 };
+      let slowest = 0;
+      for (let k = 0; k < CASES; k++) {
+        const seed = seeds[k % seeds.length]!;
+        const { bytes, kind } = mutate(seed.bytes, 1000 + k);
+        const t0 = performance.now();
+        try {
+          const f = await t.reader.open(new MemorySource(seed.name, bytes));
+          try {
+            await exercise(f);
+          } finally {
+            await f.close();
+          }
+          outcome.read++;
+        } catch (e) {
+          if (e instanceof FormatError) {
+            outcome.formatError++;
+            if (!e.file) failures.push(`case ${k} (${kind} of ${seed.name}): FormatError without a file name`);
+          } else if (e instanceof FormatDeclined) outcome.declined++;
+          else failures.push(`case ${k} (${kind} of ${seed.name}): ${(e as Error)?.name}: ${(e as Error)?.message}`);
+        }
+        const dt = performance.now() - t0;
+        slowest = Math.max(slowest, dt);
+        if (dt > CASE_MS) failures.push(`case ${k} (${kind} of ${seed.name}) took ${dt.toFixed(0)} ms`);
+      }
+      console.log(`fuzz ${t.reader.id}: ${CASES} cases — read ${outcome.read}, FormatError ${outcome.formatError}, declined ${outcome.declined}; slowest ${slowest.toFixed(1)} ms`);
+      expect(failures.slice(0, 20)).toEqual([]);
+    });
+  }
+});
