@@ -5,7 +5,7 @@
  * Pure TS + valibot: no node:, no DOM, no electron.
  */
 import * as v from 'valibot';
-import type { Dataset, DatasetEntry, Quantity } from './dataset.js';
+import type { ColumnMapping, Dataset, DatasetEntry, Quantity } from './dataset.js';
 import type {
   AnalysisRecord,
   Cell,
@@ -213,6 +213,22 @@ export interface DqdvCurvesMeta {
   unit: string;
 }
 
+/** An analysis's derived arrays: concatenated float64 in the order listed. */
+export interface AnalysisArraysMeta {
+  analysisId: string;
+  arrays: { name: string; units: string; length: number; axis: string | null }[];
+}
+
+/** What the column-mapping dialog needs. */
+export interface MappingInfo {
+  columns: { label: string; name: string; units: string }[];
+  suggested: ColumnMapping;
+  current: ColumnMapping | null;
+  /** Header signature: labels in order; mappings are remembered per signature. */
+  signature: string;
+  rememberedSince: string | null;
+}
+
 /** Binary results: meta as JSON, data as one ArrayBuffer (never JSON-encoded numbers). */
 export interface Binary<M> {
   meta: M;
@@ -291,6 +307,23 @@ export const contract = {
   'dataset.attach': method<DatasetRecord>()(v.object({ id: Id, owner: v.nullable(OwnerSchema) })),
   'dataset.remove': method<null>()(v.object({ id: Id })),
   'dataset.get': method<Dataset>()(v.object({ id: Id })),
+  'dataset.mapping': method<MappingInfo>()(v.object({ id: Id })),
+  'dataset.setMapping': method<DatasetRecord>()(
+    v.object({
+      id: Id,
+      mapping: v.nullable(
+        v.object({
+          time: v.optional(v.pipe(v.string(), v.maxLength(512))),
+          voltage: v.optional(v.pipe(v.string(), v.maxLength(512))),
+          current: v.optional(v.pipe(v.string(), v.maxLength(512))),
+          cycle: v.optional(v.pipe(v.string(), v.maxLength(512))),
+          capacity: v.optional(v.pipe(v.string(), v.maxLength(512))),
+          units: v.optional(v.record(v.pipe(v.string(), v.maxLength(512)), v.pipe(v.string(), v.maxLength(64)))),
+        }),
+      ),
+      remember: v.optional(v.boolean(), true),
+    }),
+  ),
   'dataset.readImage': method<Binary<ImageMeta>>()(
     v.object({
       id: Id,
@@ -339,6 +372,7 @@ export const contract = {
   'formats.inspect': method<InspectResult>()(v.object({ path: PathArg })),
 
   'analysis.list': method<AnalysisDescriptor[]>()(Empty),
+  'analysis.arrays': method<Binary<AnalysisArraysMeta>>()(v.object({ id: Id }), { binary: true }),
   'analysis.run': method<AnalysisRecord>()(
     v.object({
       analysisId: v.pipe(v.string(), v.maxLength(100)),

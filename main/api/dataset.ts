@@ -71,6 +71,20 @@ export interface Column {
 }
 
 /**
+ * Which column of a table plays which role for the analyses, by the column's vendor label
+ * (`sourceName`; the name is accepted too); `units` overrides units, keyed by role or label.
+ * Set by the user for files whose vendor the app does not know (generic CSV/TSV).
+ */
+export interface ColumnMapping {
+  time?: string;
+  voltage?: string;
+  current?: string;
+  cycle?: string;
+  capacity?: string;
+  units?: Record<string, string>;
+}
+
+/**
  * Metadata normalised across vendors: what the analyses need. All optional — a reader fills what
  * the file states and never invents a value.
  */

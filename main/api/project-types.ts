@@ -3,7 +3,7 @@
  * samples are taken from cells, lamellae cut from samples, datasets attach to any of the three.
  * Pure types; the on-disk schema (project.json) is exactly `ProjectDocument`.
  */
-import type { Dataset, Quantity } from './dataset.js';
+import type { ColumnMapping, Dataset, Quantity } from './dataset.js';
 
 export const PROJECT_SCHEMA_VERSION = 1;
 
@@ -85,6 +85,8 @@ export interface DatasetRecord {
   raw: { path: string } | { linkedPath: string; sha256: string; size: number };
   dataset: Dataset;
   imported: string;
+  /** A user's column mapping (generic CSV); readers apply it whenever the file is read. */
+  columnMapping?: ColumnMapping;
 }
 
 export interface Provenance {

@@ -17,6 +17,11 @@ export interface FormatSpec {
   extensions: string[];
   /** Magic-byte check on the first up-to-4096 bytes; the file name is a tiebreaker only. */
   sniff(head: Uint8Array, fileName: string): SniffResult;
+  /**
+   * Files this format needs beside the one opened (TIA: the .emi's `<name>_<n>.ser`), as
+   * absolute paths. Import copies them together so the reader finds them by name again.
+   */
+  companions?(path: string): Promise<string[]>;
 }
 
 /** Numeric data returned from a read: typed arrays in the dataset's dtype where JS has one. */

@@ -15,7 +15,8 @@ import { binPlane, binningFor, planeStats, planeToFloat32 } from '../analysis/im
 import { cycleCurves, downsampleLttb, type CyclingColumns } from '../analysis/echem/cycling.js';
 import { defaultCycles } from '../analysis/echem/cycle-selection.js';
 import { findAnalysis, resolvedParameters, type AnalysisOutput } from '../services/analysis-catalog.js';
-import type { Selection } from '../api/dataset.js';
+import type { Column, ColumnMapping, Selection } from '../api/dataset.js';
+import { applyMapping } from '../formats/generic-csv/mapping.js';
 import type { Quantity } from '../api/dataset.js';
 import type { CycleCurvesMeta, DqdvCurvesMeta } from '../api/contract.js';
 import { dqdvCurve } from '../analysis/echem/dqdv.js';
@@ -57,21 +58,53 @@ function findEntry(entries: DatasetEntry[], entry: string, file: string): Datase
   return e;
 }
 
-/** Every numeric column of a table entry, by name, with units. */
-async function readAllColumns(path: string, entry: string, ctx: WorkerContext): Promise<CyclingColumns> {
+/**
+ * Read columns of a table entry by their (possibly user-mapped) names. A mapping renames and
+ * re-units columns but never reorders them, so each mapped column is read by the name the reader
+ * gave it at the same position.
+ */
+async function readTable(
+  path: string,
+  entry: string,
+  names: string[] | null,
+  mapping: ColumnMapping | null | undefined,
+  ctx: WorkerContext,
+): Promise<{ columns: Column[]; data: Record<string, Float64Array> }> {
   const { file, source } = await openPath(path);
   try {
     const e = findEntry(file.entries, entry, source.name);
     if (!e.columns || !file.readColumns) throw new ApiError('bad-request', `${source.name}: entry '${entry}' is not a table`);
-    const names = e.columns.map((c) => c.name);
-    const cols = await file.readColumns(entry, names, ctx.signal);
-    const out: CyclingColumns = {};
-    for (const c of e.columns) if (cols[c.name]) out[c.name] = { units: c.units, values: cols[c.name]! };
-    return out;
+    const fileCols = e.columns;
+    let cols = fileCols;
+    if (mapping) {
+      try {
+        cols = applyMapping(e, mapping).columns!;
+      } catch (err) {
+        throw new ApiError('bad-request', `${source.name}: the saved column mapping no longer fits (${(err as Error).message})`);
+      }
+    }
+    const wanted = names ?? cols.map((c) => c.name);
+    const keys = wanted.map((n) => {
+      const i = cols.findIndex((c) => c.name === n);
+      if (i < 0) throw new ApiError('not-found', `${source.name}: no column '${n}'`);
+      return i;
+    });
+    const raw = await file.readColumns(e.entry, keys.map((i) => fileCols[i]!.name), ctx.signal);
+    const data: Record<string, Float64Array> = {};
+    wanted.forEach((n, k) => (data[n] = raw[fileCols[keys[k]!]!.name]!));
+    return { columns: keys.map((i) => cols[i]!), data };
   } finally {
     await file.close();
     await source.close();
   }
+}
+
+/** Every numeric column of a table entry, by name, with units. */
+async function readAllColumns(path: string, entry: string, ctx: WorkerContext, mapping?: ColumnMapping | null): Promise<CyclingColumns> {
+  const t = await readTable(path, entry, null, mapping, ctx);
+  const out: CyclingColumns = {};
+  for (const c of t.columns) if (t.data[c.name]) out[c.name] = { units: c.units, values: t.data[c.name]! };
+  return out;
 }
 
 export const api = {
@@ -154,29 +187,28 @@ export const api = {
 
   /** Whole columns of a table entry, concatenated as float64 in the order asked. */
   async readColumns(
-    args: { path: string; entry: string; columns: string[] },
+    args: { path: string; entry: string; columns: string[]; mapping?: ColumnMapping | null },
     ctx: WorkerContext,
   ): Promise<{ meta: { columns: { name: string; units: string; length: number }[] }; data: ArrayBuffer }> {
+    const t = await readTable(args.path, args.entry, args.columns.length ? args.columns : null, args.mapping, ctx);
+    const total = t.columns.reduce((a, c) => a + t.data[c.name]!.length, 0);
+    const out = new Float64Array(total);
+    let off = 0;
+    const meta = t.columns.map((c) => {
+      const v = t.data[c.name]!;
+      out.set(v, off);
+      off += v.length;
+      return { name: c.name, units: c.units, length: v.length };
+    });
+    ctx.progress(1);
+    return { meta: { columns: meta }, data: out.buffer };
+  },
+
+  /** An entry as its reader describes it (no hashing): for re-applying a column mapping. */
+  async describe(args: { path: string; entry: string }): Promise<DatasetEntry> {
     const { file, source } = await openPath(args.path);
     try {
-      const e = findEntry(file.entries, args.entry, source.name);
-      if (!e.columns || !file.readColumns) throw new ApiError('bad-request', `${source.name}: entry '${e.entry}' is not a table`);
-      const names = args.columns.length ? args.columns : e.columns.map((c) => c.name);
-      for (const n of names) {
-        if (!e.columns.some((c) => c.name === n)) throw new ApiError('not-found', `${source.name}: no column '${n}'`);
-      }
-      const cols = await file.readColumns(e.entry, names, ctx.signal);
-      const total = names.reduce((a, n) => a + cols[n]!.length, 0);
-      const out = new Float64Array(total);
-      let off = 0;
-      const meta = names.map((n) => {
-        const c = cols[n]!;
-        out.set(c, off);
-        off += c.length;
-        return { name: n, units: e.columns!.find((x) => x.name === n)!.units, length: c.length };
-      });
-      ctx.progress(1);
-      return { meta: { columns: meta }, data: out.buffer };
+      return findEntry(file.entries, args.entry, source.name);
     } finally {
       await file.close();
       await source.close();
@@ -255,10 +287,10 @@ export const api = {
 
   /** Voltage–capacity curves per half cycle, LTTB-downsampled per segment for plotting. */
   async cycleCurves(
-    args: { path: string; entry: string; cycles: number[] | null; maxPointsPerSegment: number },
+    args: { path: string; entry: string; cycles: number[] | null; maxPointsPerSegment: number; mapping?: ColumnMapping | null },
     ctx: WorkerContext,
   ): Promise<{ meta: Omit<CycleCurvesMeta, 'datasetId'>; data: ArrayBuffer }> {
-    const cols = await readAllColumns(args.path, args.entry, ctx);
+    const cols = await readAllColumns(args.path, args.entry, ctx, args.mapping);
     ctx.progress(0.5);
     const curves = cycleCurves(cols);
     const all = [...new Set(curves.curves.map((c) => c.cycle))].sort((a, b) => a - b);
@@ -284,10 +316,10 @@ export const api = {
 
   /** dQ/dV per half cycle of the chosen cycles (default overlay as for voltage–capacity). */
   async dqdvCurves(
-    args: { path: string; entry: string; cycles: number[] | null; stepV: number; window: number },
+    args: { path: string; entry: string; cycles: number[] | null; stepV: number; window: number; mapping?: ColumnMapping | null },
     ctx: WorkerContext,
   ): Promise<{ meta: Omit<DqdvCurvesMeta, 'datasetId'>; data: ArrayBuffer }> {
-    const cols = await readAllColumns(args.path, args.entry, ctx);
+    const cols = await readAllColumns(args.path, args.entry, ctx, args.mapping);
     const curves = cycleCurves(cols);
     const all = [...new Set(curves.curves.map((c) => c.cycle))].sort((a, b) => a - b);
     const wanted = new Set(args.cycles ?? defaultCycles(all, 5));
@@ -310,14 +342,14 @@ export const api = {
 
   /** Run a catalogued analysis on its input datasets (table analyses: all columns of the first). */
   async runAnalysis(
-    args: { analysisId: string; inputs: { path: string; entry: string }[]; params: Record<string, unknown> },
+    args: { analysisId: string; inputs: { path: string; entry: string; mapping?: ColumnMapping | null }[]; params: Record<string, unknown> },
     ctx: WorkerContext,
   ): Promise<{ results: Record<string, Quantity>; arrays: AnalysisOutput['arrays']; axes: Record<string, string>; parameters: Record<string, unknown> }> {
     const a = findAnalysis(args.analysisId);
     const parameters = resolvedParameters(a, args.params);
     const first = args.inputs[0];
     if (!first) throw new ApiError('bad-request', `${a.id} needs an input dataset`);
-    const cols = await readAllColumns(first.path, first.entry, ctx);
+    const cols = await readAllColumns(first.path, first.entry, ctx, first.mapping);
     throwIfAborted(ctx.signal);
     ctx.progress(0.5);
     const out = a.run(cols, parameters);

@@ -19,7 +19,7 @@ import { cp, lstat, mkdir, readFile, realpath, rename, rm, stat } from 'node:fs/
 import { basename, dirname, join, resolve } from 'node:path';
 import * as v from 'valibot';
 import { ApiError, type CellInput, CellInputSchema, type LamellaInput, LamellaInputSchema, type SampleInput, SampleInputSchema } from '../api/contract.js';
-import type { Dataset, DatasetEntry, DatasetSource } from '../api/dataset.js';
+import type { Column, ColumnMapping, Dataset, DatasetEntry, DatasetSource } from '../api/dataset.js';
 import type {
   AnalysisRecord,
   Cell,
@@ -48,7 +48,7 @@ import {
   safeBundlePath,
 } from './bundle-layout.js';
 import { Journal, type JournalEntry, type JournalInput, replayJournal } from './journal.js';
-import { importRaw, type ImportRawResult, resolveRaw, type ResolveRawOptions, type RawRef } from './raw-store.js';
+import { importRaw, importRawSet, type ImportRawResult, resolveRaw, type ResolveRawOptions, type RawRef } from './raw-store.js';
 import {
   AnalysisRecordSchema,
   CellSchema,
@@ -564,6 +564,12 @@ export class ProjectStore {
     return importRaw(this.bundle, sourcePath, { linkThresholdBytes: this.opts.linkThresholdBytes });
   }
 
+  /** Import a file together with the sibling files its format needs (raw-store.ts importRawSet). */
+  async importRawSet(primary: string, companions: string[]): Promise<ImportRawResult> {
+    this.ensureOpen();
+    return importRawSet(this.bundle, primary, companions);
+  }
+
   /** Absolute path of a dataset's raw bytes, checked (see raw-store.ts resolveRaw). */
   async resolveDatasetRaw(datasetId: string, opts: ResolveRawOptions = {}): Promise<string> {
     const rec = this.find('datasets', datasetId);
@@ -584,6 +590,22 @@ export class ProjectStore {
       ) as DatasetRecord;
       await this.commit('create', 'datasets', id, undefined, record);
       return structuredClone(record);
+    });
+  }
+
+  /**
+   * Record a column mapping (or remove it with null) together with the columns it produces, so
+   * plots and analyses see the mapped names; bumps rev.
+   */
+  setDatasetMapping(id: string, mapping: ColumnMapping | null, columns: Column[], warnings: string[]): Promise<DatasetRecord> {
+    return this.run(async () => {
+      const before = this.find('datasets', id);
+      const after: DatasetRecord = { ...structuredClone(before), rev: before.rev + 1, dataset: { ...structuredClone(before.dataset), columns, warnings } };
+      if (mapping) after.columnMapping = mapping;
+      else delete after.columnMapping;
+      const checked = validateWith(DatasetRecordSchema, asJson(after), 'dataset') as DatasetRecord;
+      await this.commit('update', 'datasets', id, before, checked);
+      return structuredClone(checked);
     });
   }
 

@@ -11,8 +11,9 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, open, realpath, rename, stat, unlink } from 'node:fs/promises';
-import { extname } from 'node:path';
+import { copyFile, lstat, mkdir, open, readdir, realpath, rename, rm, stat, unlink } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { basename, extname, join } from 'node:path';
 import { ApiError } from '../api/contract.js';
 import type { DatasetRecord } from '../api/project-types.js';
 import { fsyncDirectory, tempPathFor } from './atomic-write.js';
@@ -142,6 +143,53 @@ export async function importRaw(bundle: string, sourcePath: string, opts: Import
     if (err instanceof ApiError) throw err;
     throw new ApiError('io-error', `import of ${sourcePath} failed: ${(err as Error).message}`, { path: sourcePath });
   }
+}
+
+/**
+ * Import a file that only works together with its siblings (e.g. a TIA .emi and its .ser files):
+ * all of them, verbatim and under their own names, into raw/<sha256 of the primary>.set/, built
+ * under a temp name and renamed into place whole. The raw reference points at the primary.
+ */
+export async function importRawSet(bundle: string, primary: string, companions: string[]): Promise<ImportRawResult> {
+  const files = [primary, ...companions];
+  for (const f of files) {
+    const name = basename(f);
+    if (!/^[^\u0000-\u001f/\\]{1,255}$/.test(name) || name === '.' || name === '..') {
+      throw new ApiError('bad-request', `cannot import a file named '${name}'`, { path: f });
+    }
+    await requireRegularFile(f);
+  }
+  const { sha256, size } = await hashFile(primary);
+  const rel = `${RAW_DIR}/${sha256}.set`;
+  const target = await safeBundlePath(bundle, rel, RAW_DIR);
+  const ref = { path: `${rel}/${basename(primary)}` };
+  try {
+    const have = new Set(await readdir(target));
+    if (files.every((f) => have.has(basename(f)))) return { raw: ref, sha256, size, deduplicated: true, linked: false };
+    throw new ApiError('conflict', `${rel} exists but lacks some of the files being imported`, { path: rel });
+  } catch (err) {
+    if (err instanceof ApiError) throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const rawDir = await safeBundlePath(bundle, RAW_DIR);
+  const temp = join(rawDir, `.tmp-${randomUUID()}.set`);
+  await mkdir(temp);
+  try {
+    for (const f of files) {
+      const dest = join(temp, basename(f));
+      await copyFile(f, dest);
+      const fh = await open(dest, 'r');
+      await fh.sync();
+      await fh.close();
+    }
+    await fsyncDirectory(temp);
+    await rename(temp, target);
+    await fsyncDirectory(rawDir);
+  } catch (err) {
+    await rm(temp, { recursive: true, force: true }).catch(() => undefined);
+    throw err instanceof ApiError ? err : new ApiError('io-error', `import of ${primary} failed: ${(err as Error).message}`, { path: primary });
+  }
+  return { raw: ref, sha256, size, deduplicated: false, linked: false };
 }
 
 export interface ResolveRawOptions {

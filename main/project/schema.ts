@@ -168,6 +168,16 @@ const RawRefSchema = v.union([
   v.strictObject({ linkedPath: Str(4096), sha256: Sha256, size: v.pipe(v.number(), v.integer(), v.minValue(0)) }),
 ]);
 
+const MappingRef = v.optional(v.pipe(v.string(), v.maxLength(512)));
+export const ColumnMappingSchema = v.object({
+  time: MappingRef,
+  voltage: MappingRef,
+  current: MappingRef,
+  cycle: MappingRef,
+  capacity: MappingRef,
+  units: v.optional(v.record(v.pipe(v.string(), v.maxLength(512)), v.pipe(v.string(), v.maxLength(64)))),
+});
+
 export const DatasetRecordSchema = v.object({
   id: IdS,
   rev: Rev,
@@ -175,6 +185,7 @@ export const DatasetRecordSchema = v.object({
   raw: RawRefSchema,
   dataset: DatasetFileSchema,
   imported: Str(64),
+  columnMapping: v.optional(ColumnMappingSchema),
 });
 
 const ProvenanceSchema = v.object({

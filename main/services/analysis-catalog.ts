@@ -6,6 +6,7 @@ import { ApiError, type AnalysisDescriptor } from '../api/contract.js';
 import type { Quantity } from '../api/dataset.js';
 import { cyclingSummaryAnalysis } from '../analysis/echem/cycling.js';
 import { cvPeaksAnalysis, dqdvAnalysis } from '../analysis/echem/differential-analyses.js';
+import { eisFitAnalysis, ionicConductivityAnalysis, linKkAnalysis } from '../analysis/eis/descriptors.js';
 
 export interface UnitArray {
   units: string;
@@ -24,7 +25,7 @@ export interface RunnableAnalysis extends AnalysisDescriptor {
   run(columns: Record<string, UnitArray>, params?: Record<string, unknown>): AnalysisOutput;
 }
 
-export const ANALYSES: readonly RunnableAnalysis[] = [cyclingSummaryAnalysis, dqdvAnalysis, cvPeaksAnalysis];
+export const ANALYSES: readonly RunnableAnalysis[] = [cyclingSummaryAnalysis, dqdvAnalysis, cvPeaksAnalysis, eisFitAnalysis, linKkAnalysis, ionicConductivityAnalysis];
 
 export function findAnalysis(id: string): RunnableAnalysis {
   const a = ANALYSES.find((x) => x.id === id);

@@ -4,7 +4,7 @@
  */
 import { basename } from 'node:path';
 import * as v from 'valibot';
-import type { Binary, ColumnsMeta, CycleCurvesMeta, DqdvCurvesMeta, FigureSpec, ImageMeta, SliceMeta } from '../api/contract.js';
+import type { AnalysisArraysMeta, MappingInfo, Binary, ColumnsMeta, CycleCurvesMeta, DqdvCurvesMeta, FigureSpec, ImageMeta, SliceMeta } from '../api/contract.js';
 import { ApiError, FigureSpecSchema } from '../api/contract.js';
 import type { Selection } from '../api/dataset.js';
 import type { AnalysisRecord, DatasetRecord, FigureRecord, OwnerRef, ProjectSnapshot, RecentProject } from '../api/project-types.js';
@@ -12,12 +12,15 @@ import type { JobRegistry } from '../jobs/job-registry.js';
 import type { WorkerPool } from '../jobs/worker-pool.js';
 import { ProjectStore, newId } from '../project/project-store.js';
 import { RecentProjects } from '../project/recent-projects.js';
-import { writeDerived, type DerivedDataGroup } from '../project/derived-hdf5.js';
+import { readDerived, writeDerived, type DerivedDataGroup } from '../project/derived-hdf5.js';
 import { readerById } from '../formats/registry.js';
 import { APP_VERSION } from './app-version.js';
 import type { AppPaths } from './paths.js';
 import { findAnalysis } from './analysis-catalog.js';
 import { cellOf, cellParameters } from './cell-parameters.js';
+import { RememberedMappings } from './remembered-mappings.js';
+import { applyMapping, guessMapping, headerSignature } from '../formats/generic-csv/mapping.js';
+import type { ColumnMapping } from '../api/dataset.js';
 
 export interface SessionOptions {
   paths: AppPaths;
@@ -33,9 +36,44 @@ export const LINK_THRESHOLD_BYTES = 2 * 1024 ** 3;
 export class ProjectSession {
   private store: ProjectStore | null = null;
   private readonly recentList: RecentProjects;
+  private readonly mappings: RememberedMappings;
 
   constructor(private readonly o: SessionOptions) {
     this.recentList = new RecentProjects(o.paths.config);
+    this.mappings = new RememberedMappings(o.paths.config);
+  }
+
+  /** The table's columns as its reader names them, a suggested mapping, and the current one. */
+  async mappingInfo(id: string): Promise<MappingInfo> {
+    const rec = this.dataset(id);
+    const fresh = await this.o.pool.run('describe', { path: await this.rawPath(rec), entry: rec.dataset.entry });
+    if (!fresh.columns) throw new ApiError('bad-request', `${rec.dataset.source.fileName} is not a table`);
+    const signature = headerSignature(fresh.columns);
+    const remembered = await this.mappings.get(signature);
+    return {
+      columns: fresh.columns.map((c) => ({ label: c.sourceName ?? c.name, name: c.name, units: c.units })),
+      suggested: remembered?.mapping ?? guessMapping(fresh.columns),
+      current: rec.columnMapping ?? null,
+      signature,
+      rememberedSince: remembered?.saved ?? null,
+    };
+  }
+
+  /** Apply (or clear, with null) a column mapping; optionally remember it for this header. */
+  async setMapping(id: string, mapping: ColumnMapping | null, remember: boolean): Promise<DatasetRecord> {
+    const rec = this.dataset(id);
+    const fresh = await this.o.pool.run('describe', { path: await this.rawPath(rec), entry: rec.dataset.entry });
+    if (!fresh.columns) throw new ApiError('bad-request', `${rec.dataset.source.fileName} is not a table`);
+    let mapped = fresh;
+    if (mapping) {
+      try {
+        mapped = applyMapping(fresh, mapping);
+      } catch (e) {
+        throw new ApiError('bad-request', (e as Error).message);
+      }
+      if (remember) await this.mappings.remember(headerSignature(fresh.columns), mapping);
+    }
+    return this.requireStore().setDatasetMapping(id, mapping, mapped.columns!, mapped.warnings);
   }
 
   snapshot(): ProjectSnapshot | null {
@@ -138,7 +176,9 @@ export class ProjectSession {
       if (inspected.entries.length === 0) {
         throw new ApiError('unsupported-format', `${inspected.file}: the ${inspected.readerName} reader found no data in this file`);
       }
-      const { raw, sha256 } = await store.importRaw(path);
+      // Formats spread over several files (TIA .emi + .ser) are imported as a set.
+      const companions = (await readerById(inspected.readerId)?.companions?.(path)) ?? [];
+      const { raw, sha256 } = companions.length ? await store.importRawSet(path, companions) : await store.importRaw(path);
       if (sha256 !== inspected.sha256) {
         throw new ApiError('conflict', `${inspected.file} changed while it was being imported; import it again`);
       }
@@ -147,8 +187,18 @@ export class ProjectSession {
       const name = basename(path);
       const records: DatasetRecord[] = [];
       for (const entry of inspected.entries) {
-        records.push(
-          await store.addDataset({
+        // A header seen before (same labels, same order) gets the mapping the user gave it then.
+        const remembered = entry.columns && inspected.readerId === 'generic-csv' ? await this.mappings.get(headerSignature(entry.columns)) : null;
+        if (remembered) {
+          try {
+            const mapped = applyMapping(entry, remembered.mapping);
+            entry.columns = mapped.columns;
+            entry.warnings = [...mapped.warnings, `column mapping remembered from ${remembered.saved.slice(0, 10)} applied`];
+          } catch {
+            entry.warnings.push('a remembered column mapping for this header no longer fits; map the columns again');
+          }
+        }
+        const added = await store.addDataset({
             owner,
             raw,
             entry,
@@ -160,7 +210,11 @@ export class ProjectSession {
               readerVersion: reader?.version ?? 'unknown',
               entry: entry.entry,
             },
-          }),
+          });
+        records.push(
+          remembered && entry.warnings.some((w) => w.startsWith('column mapping remembered'))
+            ? await store.setDatasetMapping(added.id, remembered.mapping, entry.columns!, entry.warnings)
+            : added,
         );
       }
       return records;
@@ -186,7 +240,7 @@ export class ProjectSession {
   async readColumns(id: string, columns: string[]): Promise<Binary<ColumnsMeta>> {
     const rec = this.dataset(id);
     const path = await this.rawPath(rec);
-    const r = await this.o.pool.run('readColumns', { path, entry: rec.dataset.entry, columns });
+    const r = await this.o.pool.run('readColumns', { path, entry: rec.dataset.entry, columns, mapping: rec.columnMapping ?? null });
     return { meta: { datasetId: id, ...r.meta }, data: r.data };
   }
 
@@ -203,7 +257,7 @@ export class ProjectSession {
     const rec = this.dataset(id);
     const path = await this.rawPath(rec);
     const r = await this.o.jobs.track(`dQ/dV of ${rec.dataset.source.fileName}`, (job) =>
-      this.o.pool.run('dqdvCurves', { path, entry: rec.dataset.entry, cycles, stepV, window }, { signal: job.signal, onProgress: job.progress }),
+      this.o.pool.run('dqdvCurves', { path, entry: rec.dataset.entry, cycles, stepV, window, mapping: rec.columnMapping ?? null }, { signal: job.signal, onProgress: job.progress }),
     );
     return { meta: { datasetId: id, ...r.meta }, data: r.data };
   }
@@ -214,7 +268,7 @@ export class ProjectSession {
     const r = await this.o.jobs.track(`Cycles of ${rec.dataset.source.fileName}`, (job) =>
       this.o.pool.run(
         'cycleCurves',
-        { path, entry: rec.dataset.entry, cycles, maxPointsPerSegment },
+        { path, entry: rec.dataset.entry, cycles, maxPointsPerSegment, mapping: rec.columnMapping ?? null },
         { signal: job.signal, onProgress: job.progress },
       ),
     );
@@ -242,6 +296,42 @@ export class ProjectSession {
     return { record, spec: parsed.output };
   }
 
+  /** The arrays an analysis wrote to derived/ (HDF5), for plotting; signals with their axes. */
+  async analysisArrays(id: string): Promise<Binary<AnalysisArraysMeta>> {
+    const store = this.requireStore();
+    const rec = store.snapshot().document.analyses.find((a) => a.id === id);
+    if (!rec) throw new ApiError('not-found', `no analysis ${id} in this project`);
+    const arrays: AnalysisArraysMeta['arrays'] = [];
+    const parts: Float64Array[] = [];
+    if (rec.derivedPath) {
+      const where = await store.derivedPathFor(id);
+      const h5 = await readDerived(where.absolute);
+      for (const g of h5.groups) {
+        const signalName = String(g.attrs.signal ?? '');
+        const axes = g.attrs.axes;
+        const axisName = Array.isArray(axes) ? String(axes[0]) : typeof axes === 'string' ? axes : '.';
+        const add = (fieldName: string, axis: string | null) => {
+          const f = g.fields[fieldName];
+          if (!f || !ArrayBuffer.isView(f.data)) return;
+          const values = Float64Array.from(f.data as unknown as ArrayLike<number>, Number);
+          arrays.push({ name: `${g.name}/${String(f.attrs.long_name ?? fieldName)}`, units: String(f.attrs.units ?? ''), length: values.length, axis });
+          parts.push(values);
+        };
+        const axisLabel = axisName !== '.' && g.fields[axisName] ? `${g.name}/${String(g.fields[axisName]!.attrs.long_name ?? axisName)}` : null;
+        if (axisLabel) add(axisName, null);
+        add(signalName, axisLabel);
+      }
+    }
+    const total = parts.reduce((n, p) => n + p.length, 0);
+    const out = new Float64Array(total);
+    let off = 0;
+    for (const p of parts) {
+      out.set(p, off);
+      off += p.length;
+    }
+    return { meta: { analysisId: id, arrays }, data: out.buffer };
+  }
+
   /** Run an analysis in a worker; record results, derived arrays (HDF5) and provenance. */
   async runAnalysis(analysisId: string, datasetIds: string[], params: Record<string, unknown>): Promise<AnalysisRecord> {
     const store = this.requireStore();
@@ -252,7 +342,7 @@ export class ProjectSession {
         throw new ApiError('bad-request', `${desc.label} takes ${desc.inputKinds.join('/')} datasets; ${r.dataset.title} is a ${r.dataset.kind}`);
       }
     }
-    const inputs = await Promise.all(recs.map(async (r) => ({ path: await this.rawPath(r), entry: r.dataset.entry })));
+    const inputs = await Promise.all(recs.map(async (r) => ({ path: await this.rawPath(r), entry: r.dataset.entry, mapping: r.columnMapping ?? null })));
     // The cell's mass, area, film thickness and theoretical capacity, unless given explicitly.
     const fromCell = cellParameters(cellOf(store.snapshot().document, recs[0]!), desc);
     const merged = { ...fromCell, ...Object.fromEntries(Object.entries(params).filter(([, v]) => v !== null && v !== undefined)) };
@@ -297,11 +387,13 @@ export class ProjectSession {
  */
 export function derivedGroups(arrays: Record<string, { units: string; values: Float64Array }>, axes: Record<string, string> = {}): DerivedDataGroup[] {
   const safe = (n: string) => n.replace(/[^A-Za-z0-9_]/g, '_').replace(/^([^A-Za-z_])/, '_$1').slice(0, 60);
-  const axisNames = new Set(['cycle', ...Object.values(axes)]);
+  // Default x: per-cycle arrays against 'cycle', spectra against 'freq'.
+  const fallback = arrays.cycle ? 'cycle' : arrays.freq ? 'freq' : 'cycle';
+  const axisNames = new Set([fallback, ...Object.values(axes)]);
   const groups: DerivedDataGroup[] = [];
   for (const [name, arr] of Object.entries(arrays)) {
     if (axisNames.has(name)) continue;
-    const axisName = axes[name] ?? 'cycle';
+    const axisName = axes[name] ?? fallback;
     const axis = arrays[axisName];
     const useAxis = axis && axis.values.length === arr.values.length;
     groups.push({

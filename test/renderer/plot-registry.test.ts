@@ -19,6 +19,8 @@ describe('plot registry', () => {
   it('offers voltage–capacity for cycling tables and the column plot for any table', () => {
     expect(plotsFor(ds({ columns: [col('time', 's'), col('Ewe', 'V'), col('I', 'mA')] })).map((p) => p.id)).toEqual(['voltage-capacity', 'dqdv', 'table']);
     expect(plotsFor(ds({ columns: [col('a'), col('b')] })).map((p) => p.id)).toEqual(['table']);
+    // Cycler exports call the voltage Ecell.
+    expect(plotsFor(ds({ columns: [col('time', 's'), col('Ecell', 'V'), col('I', 'A')] })).map((p) => p.id)).toEqual(['voltage-capacity', 'dqdv', 'table']);
   });
   it('shows images, spectra and spectrum images with their viewers', () => {
     expect(plotsFor(ds({ kind: 'image', shape: [4, 4] }))[0]!.id).toBe('image');

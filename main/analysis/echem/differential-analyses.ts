@@ -106,9 +106,9 @@ export const cvPeaksAnalysis = {
   inputKinds: ['table'],
   params: CV_PARAMS,
   run(columns: CyclingColumns, params: Record<string, unknown> = {}): AnalysisRun {
-    const e = columns.Ewe ?? columns['<Ewe>'];
+    const e = columns.Ewe ?? columns['<Ewe>'] ?? columns.Ecell;
     const i = columns.I ?? columns['<I>'];
-    if (!e || !i) throw new Error('CV needs Ewe and I columns');
+    if (!e || !i) throw new Error('CV needs a potential (Ewe or Ecell) and a current (I) column');
     const f = TO_MA[i.units];
     if (f === undefined) throw new Error(`current in "${i.units}" cannot be used`);
     const current = f === 1 ? i.values : i.values.map((x) => x * f);

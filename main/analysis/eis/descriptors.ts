@@ -246,7 +246,7 @@ export const eisFitAnalysis: EisRunnableAnalysis = {
 const LINKK_PARAMS: ParamDescriptor[] = [
   { name: 'c', label: 'μ cut-off', type: 'number', default: 0.85, min: 0, max: 1, help: 'Schönleber et al. 2014 recommend 0.85.' },
   { name: 'maxM', label: 'Maximum number of RC elements', type: 'integer', default: 50, min: 1 },
-  { name: 'fitType', label: 'Fit', type: 'string', default: 'real', help: "'real', 'imag' or 'complex'." },
+  { name: 'fitType', label: 'Fit', type: 'string', default: 'complex', help: "'complex' (Schönleber Eq. 14), 'real' (impedance.py's default) or 'imag'." },
   { name: 'addCapacitance', label: 'Series capacitance', type: 'boolean', default: false, help: 'For spectra without a low-frequency intercept (blocking electrodes).' },
   { name: 'threshold', label: 'Pass threshold (max |residual| / |Z|)', type: 'number', default: 0.01, min: 0 },
   ...SELECTION_PARAMS,
@@ -260,7 +260,7 @@ export const linKkAnalysis: EisRunnableAnalysis = {
   inputKinds: ['table'],
   params: LINKK_PARAMS,
   run(columns, params = {}) {
-    const fitType = str(params, 'fitType', 'real');
+    const fitType = str(params, 'fitType', 'complex');
     if (fitType !== 'real' && fitType !== 'imag' && fitType !== 'complex') throw new Error("fitType must be 'real', 'imag' or 'complex'");
     const r = linKk(spectrumFromColumns(columns, selectionOf(params)), {
       c: num(params, 'c', 0.85),

@@ -370,20 +370,20 @@ export function fitCircuit(spectrum: Spectrum, circuitIn: string | Circuit, opts
   const values = prob.params(best.u);
   const dof = 2 * n - nFree;
   const s2 = dof > 0 ? best.chi2 / dof : NaN;
-  // Covariance in natural parameters: J_p = J_u / (dp/du), column by column.
+  // Covariance in natural parameters. (J_uᵀJ_u)⁻¹ is computed in the transformed variables, which
+  // are well scaled (a Q of 1e-9 F·s^(α−1) next to an α of 0.9 would otherwise look singular),
+  // then mapped by the chain rule: cov_p = D·cov_u·D with D = diag(dp/du).
   const Ju = prob.jacobian(best.u);
-  const Jp = Ju.map((col, k) => {
-    const i = prob.free[k]!;
-    const d = dpdu(values[i]!, circuit.params[i]!.domain);
-    return col.map((x) => x / d);
-  });
+  const dp = prob.free.map((i) => dpdu(values[i]!, circuit.params[i]!.domain));
   const covariance = new Float64Array(nFree * nFree);
   const correlation = new Float64Array(nFree * nFree);
   const stdFree = new Float64Array(nFree).fill(NaN);
   if (nFree > 0) {
-    const { inv, rankDeficient } = normalInverse(Jp);
+    const { inv, rankDeficient } = normalInverse(Ju, 1e-13);
     if (rankDeficient) warnings.push('the Jacobian is rank-deficient: some parameters are not determined by the data (uncertainties not estimable)');
-    for (let a = 0; a < nFree * nFree; a++) covariance[a] = rankDeficient ? NaN : inv[a]! * s2;
+    for (let a = 0; a < nFree; a++) {
+      for (let b = 0; b < nFree; b++) covariance[a * nFree + b] = rankDeficient ? NaN : inv[a * nFree + b]! * s2 * dp[a]! * dp[b]!;
+    }
     for (let a = 0; a < nFree; a++) stdFree[a] = Math.sqrt(covariance[a * nFree + a]!);
     for (let a = 0; a < nFree; a++) for (let b = 0; b < nFree; b++) correlation[a * nFree + b] = covariance[a * nFree + b]! / (stdFree[a]! * stdFree[b]!);
   }

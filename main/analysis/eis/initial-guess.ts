@@ -51,6 +51,31 @@ function highFrequencyIntercept(f: number[], re: number[], mi: number[]): number
     }
     if (mi[i - 1]! > 0) break;
   }
+  // The sweep starts on an arc (−Z'' > 0 at the top frequency): extrapolate that arc to the real
+  // axis with a circle centred on the axis through the first points, x² + y² = 2·x_c·x + k,
+  // linear in (x_c, k); the intercept is x_c − r. Bounded to [0, Z'(f_max)].
+  const m = Math.min(5, f.length);
+  if (m >= 3 && mi[0]! > 0) {
+    let sxx = 0, sx = 0, sxb = 0, sb = 0;
+    for (let i = 0; i < m; i++) {
+      const x = re[i]!;
+      const b = x * x + mi[i]! * mi[i]!;
+      sxx += 4 * x * x;
+      sx += 2 * x;
+      sxb += 2 * x * b;
+      sb += b;
+    }
+    const det = sxx * m - sx * sx;
+    if (Math.abs(det) > 0) {
+      const xc = (sxb * m - sx * sb) / det;
+      const k = (sxx * sb - sx * sxb) / det;
+      const r2 = k + xc * xc;
+      if (r2 > 0) {
+        const x0 = xc - Math.sqrt(r2);
+        if (x0 < re[0]!) return Math.max(x0, 0);
+      }
+    }
+  }
   return re[0]!;
 }
 
@@ -63,8 +88,9 @@ function findArcs(f: number[], re: number[], mi: number[], start: number, reStar
   while (i < n) {
     // climb to a peak
     let peak = -1;
-    for (let k = i; k < n; k++) {
-      if (mi[k]! <= 0) continue;
+    for (let k = i; k < n - 1; k++) {
+      // A peak needs a descent after it: −Z'' rising to the last point is a tail, not an arc.
+      if (mi[k]! <= 0 || mi[k + 1]! >= mi[k]!) continue;
       let isPeak = true;
       for (let d = -2; d <= 2; d++) {
         const j = k + d;
@@ -113,8 +139,14 @@ export function guessInitialValues(circuit: Circuit, spectrum: Spectrum): Float6
   if (f.length === 0) throw new Error('no finite data points with f > 0');
   const n = f.length;
   let zmax = 0;
-  for (let i = 0; i < n; i++) zmax = Math.max(zmax, Math.hypot(re[i]!, mi[i]!));
-  const floorR = 1e-3 * zmax || 1;
+  let zmin = Infinity;
+  for (let i = 0; i < n; i++) {
+    const m = Math.hypot(re[i]!, mi[i]!);
+    zmax = Math.max(zmax, m);
+    zmin = Math.min(zmin, m);
+  }
+  // Floors are relative to the smallest |Z|: a blocking tail makes the largest meaningless.
+  const floorR = 1e-3 * zmin || 1e-9;
   const hfR = Math.max(highFrequencyIntercept(f, re, mi), floorR);
   let hfIndex = 0;
   while (hfIndex < n - 1 && mi[hfIndex]! <= 0) hfIndex++;
@@ -124,7 +156,17 @@ export function guessInitialValues(circuit: Circuit, spectrum: Spectrum): Float6
   const miLow = Math.max(mi[n - 1]!, 1e-3 * zmax || 1e-9);
   const reLow = re[n - 1]!;
   const lastArcEnd = arcs.length ? arcs[arcs.length - 1]!.reEnd : hfR;
-  const span = Math.max(reLow - hfR, floorR);
+  // With a capacitive element in the top-level series chain the spectrum ends in a tail whose Z'
+  // keeps growing; the arcs end roughly where the phase passes −45° for good.
+  const seriesCapacitive = (circuit.root.kind === 'series' ? circuit.root.children : [circuit.root]).some(
+    (c) => c.kind === 'element' && (c.element.type === 'C' || c.element.type === 'CPE' || c.element.type === 'W'),
+  );
+  let tailIndex = n - 1;
+  if (seriesCapacitive) {
+    for (let k = n - 1; k >= 0 && mi[k]! >= re[k]!; k--) tailIndex = k;
+  }
+  const reTail = re[tailIndex]!;
+  const span = Math.max((seriesCapacitive ? reTail : reLow) - hfR, floorR);
 
   // Parallel groups in the order written, depth-first; each takes the next arc.
   const groups: CircuitNode[] = [];
@@ -150,9 +192,10 @@ export function guessInitialValues(circuit: Circuit, spectrum: Spectrum): Float6
     const missing = groups.length - arcs.length;
     const used = arcs.reduce((a, b) => a + b.diameter, 0);
     const rest = Math.max(span - used, span / (groups.length || 1));
-    const fLast = arcs.length ? arcs[arcs.length - 1]!.fApex : Math.sqrt(f[0]! * f[n - 1]!);
-    const step = Math.pow(f[n - 1]! / fLast, 1 / (missing + 1));
-    return { diameter: rest / missing, fApex: fLast * Math.pow(step, k - arcs.length + 1), reEnd: reLow };
+    const fLast = arcs.length ? arcs[arcs.length - 1]!.fApex : f[0]!;
+    const fEnd = f[tailIndex]!;
+    const step = Math.pow(fEnd / fLast, 1 / (missing + 1));
+    return { diameter: rest / missing, fApex: fLast * Math.pow(step, k - arcs.length + 1), reEnd: reTail };
   };
 
   let seriesRCount = 0;

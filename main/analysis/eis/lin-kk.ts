@@ -17,9 +17,12 @@
  * frequency. Pass/fail here is max(|Δ'|, |Δ''|) ≤ threshold (default 1 %, a common acceptance
  * level for potentiostat noise; the threshold used is returned with the verdict).
  *
- * The 'real' fit (the default, as in impedance.py's linKK) fits the real part with R0 and the
- * R_k, then the inductance from what remains of the imaginary part; 'imag' fits the imaginary
- * part and takes R0 from Boukamp's Eq. 7; 'complex' fits both at once (Schönleber Eq. 14).
+ * 'complex' (the default) fits real and imaginary parts at once (Schönleber Eq. 14). 'real' (the
+ * default of impedance.py's linKK) fits the real part with R0 and the R_k, then the inductance
+ * from what remains of the imaginary part; 'imag' fits the imaginary part and takes R0 from
+ * Boukamp's Eq. 7. The real-only fit can meet μ < c already at M ≈ 4 on spectra with a sharp
+ * (near-ideal) arc, before the fit is adequate — a false "fail"; the complex fit does not show
+ * this on the same data (test/unit/analysis/eis-fit.test.ts), hence the default.
  * Checked against impedance.py's test_linKK (Circuit3_EIS_1.z, c = 0.69 → M = 10,
  * μ = 0.68438…), whose reference values come from Schönleber's own Lin-KK tool.
  */
@@ -34,6 +37,7 @@ export interface LinKkOptions {
   c?: number | null;
   /** Upper limit on M (default 50). */
   maxM?: number;
+  /** Default 'complex'. */
   fitType?: LinKkFitType;
   /** Add a series capacitance (for spectra without a low-frequency intercept, e.g. blocking electrodes). */
   addCapacitance?: boolean;
@@ -189,7 +193,7 @@ export function linKk(spectrum: Spectrum, opts: LinKkOptions = {}): LinKkResult 
   checkSpectrum(spectrum);
   const c = opts.c === undefined ? 0.85 : opts.c;
   const maxM = Math.max(1, Math.floor(opts.maxM ?? 50));
-  const fitType = opts.fitType ?? 'real';
+  const fitType = opts.fitType ?? 'complex';
   if (!['real', 'imag', 'complex'].includes(fitType)) throw new Error(`fitType must be 'real', 'imag' or 'complex'`);
   const addCap = opts.addCapacitance ?? false;
   const threshold = opts.threshold ?? 0.01;
@@ -198,7 +202,7 @@ export function linKk(spectrum: Spectrum, opts: LinKkOptions = {}): LinKkResult 
 
   let M = c === null ? maxM : 0;
   let mu = 1;
-  let ts = new Float64Array(0);
+  let ts: Float64Array = new Float64Array(0);
   let el: Elements | null = null;
   if (c === null) {
     ts = timeConstants(spectrum.freq, M);

@@ -44,6 +44,10 @@ const KNOWN: Record<string, Known> = {
   aciphaseangle: { name: 'ACI phase angle', units: '°', dtype: 'float64' },
   isfcdata: { name: 'is FC data', units: '', dtype: 'uint8' },
   temperature: { name: 'temperature', units: '°C', dtype: 'float64' },
+  // Channel_Statistic_Table (.res)
+  vmaxoncycle: { name: 'Vmax on cycle', units: 'V', dtype: 'float64' },
+  chargetime: { name: 'charge time', units: 's', dtype: 'float64' },
+  dischargetime: { name: 'discharge time', units: 's', dtype: 'float64' },
 };
 
 /** Date columns: their units depend on the container (Excel serial days or Unix seconds). */

@@ -11,7 +11,7 @@
 import { Buffer } from 'node:buffer';
 import MDBReader from 'mdb-reader';
 import type { MetaTree, MetaValue } from '../../api/dataset.js';
-import { FormatDeclined, FormatError } from '../format-error.js';
+import { checkedSize, FormatDeclined, FormatError, MAX_ALLOCATION_BYTES } from '../format-error.js';
 import { excelDaysToIso, mapArbinLabels, type ArbinColumn } from './columns.js';
 import { READER_ID } from './parse-csv.js';
 
@@ -62,13 +62,15 @@ function toMeta(v: unknown): MetaValue {
 
 const NUMERIC_TYPES = new Set(['boolean', 'byte', 'integer', 'long', 'currency', 'float', 'double', 'numeric', 'bigint', 'datetime']);
 
-function readTable(reader: MDBReader, name: string, warnings: string[]): ArbinTable {
+function readTable(reader: MDBReader, name: string, warnings: string[], file: string, fileSize: number): ArbinTable {
   const table = reader.getTable(name);
   const all = table.getColumns();
   const numeric = all.filter((c) => NUMERIC_TYPES.has(c.type));
   const skipped = all.filter((c) => !NUMERIC_TYPES.has(c.type)).map((c) => `${c.name} (${c.type})`);
   if (skipped.length) warnings.push(`${name}: non-numeric columns not in the table: ${skipped.join(', ')}`);
-  const n = table.rowCount;
+  // The row count comes from the table definition page: a Jet row takes more than one byte of a
+  // data page, so a count above the file size is a lie — checked before the columns are allocated.
+  const n = checkedSize(table.rowCount, file, 0, `${name} row count (within the file size)`, Math.min(fileSize, Math.floor(MAX_ALLOCATION_BYTES / 8 / Math.max(1, numeric.length))));
   const names = numeric.map((c) => c.name);
   const data = names.map(() => new Float64Array(n));
   let filled = 0;
@@ -132,9 +134,9 @@ export function parseArbinRes(bytes: Uint8Array, file: string): ArbinRes {
   const global: MetaTree[] = [];
   let version: string | undefined;
   try {
-    data = sortByDataPoint(readTable(reader, 'Channel_Normal_Table', warnings), warnings);
+    data = sortByDataPoint(readTable(reader, 'Channel_Normal_Table', warnings, file, bytes.length), warnings);
     if (tables.includes('Channel_Statistic_Table')) {
-      const s = readTable(reader, 'Channel_Statistic_Table', warnings);
+      const s = readTable(reader, 'Channel_Statistic_Table', warnings, file, bytes.length);
       if (s.rowCount > 0) statistics = s;
     }
     if (tables.includes('Global_Table')) {

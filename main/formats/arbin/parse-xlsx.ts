@@ -11,7 +11,7 @@
  * column references capped at Excel's limits (1 048 576 × 16 384) before anything is allocated.
  */
 import type { MetaTree, MetaValue } from '../../api/dataset.js';
-import { FormatError } from '../format-error.js';
+import { FormatDeclined, FormatError } from '../format-error.js';
 import type { ZipArchive } from '../neware/zip-archive.js';
 import { excelDaysToIso, mapArbinLabels, type ArbinColumn } from './columns.js';
 import { isArbinHeader, parseArbinDate, READER_ID } from './parse-csv.js';
@@ -255,7 +255,8 @@ export async function parseArbinXlsx(zip: ZipArchive, file: string): Promise<Arb
         if (typeof c === 'number') v = c;
         else if (typeof c === 'boolean') v = c ? 1 : 0;
         else if (typeof c === 'string') {
-          // Text dates ("10/20/2020 11:31:46") appear when the export kept them as strings.
+          // Text dates ("10/20/2020 11:31:46") appear when the export kept them as strings; they
+          // are brought to Excel serial days like the numeric date cells of the same column.
           v = j === dateCol ? parseArbinDate(c) / 86400 + 25569 : Number(c);
           if (Number.isNaN(v)) textCells++;
         } else v = NaN;
@@ -264,7 +265,8 @@ export async function parseArbinXlsx(zip: ZipArchive, file: string): Promise<Arb
       rows++;
     });
   }
-  if (!columns || !header) throw new FormatError(file, null, 'a worksheet whose first row is an Arbin header (Test_Time, Voltage, Cycle_Index …)', READER_ID);
+  // Any workbook can reach here by extension: without an Arbin header it is not ours.
+  if (!columns || !header) throw new FormatDeclined(READER_ID, `no worksheet starts with an Arbin header (sheets: ${sheets.map((s) => s.name).join(', ')})`);
   const cols = columns as ArbinColumn[];
   if (textCells) warnings.push(`${textCells} text cell(s) in numeric columns read as NaN`);
   const dc = cols.find((c) => c.isDate);

@@ -373,7 +373,8 @@ export function parseExtDev(body: Uint8Array): MprExtDevChannel[] {
     [0x63, 0x7f],
   ] as const) {
     const name = pascal(body, nameAt);
-    if (name === undefined || valuesAt + 16 > body.length) continue;
+    // An empty name is an input that was never configured (its ranges are zero too).
+    if (!name || valuesAt + 16 > body.length) continue;
     out.push({
       name,
       maxV: float32Decimal(dv.getFloat32(valuesAt, true)),

@@ -37,14 +37,12 @@ export function splitLines(bytes: Uint8Array): { lines: Line[]; encoding: 'utf-8
   let start = 0;
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) start = 3;
   let encoding: 'utf-8' | 'latin1' = 'utf-8';
-  let decoder: TextDecoder;
   try {
     new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(start));
-    decoder = new TextDecoder('utf-8');
   } catch {
     encoding = 'latin1';
-    decoder = new TextDecoder('latin1');
   }
+  const decoder = new TextDecoder(encoding);
   const lines: Line[] = [];
   let lineStart = start;
   let number = 1;

@@ -172,6 +172,13 @@ export const feiTiaReader: Reader = {
   version: TIA_VERSION,
   extensions: TIA_EXTENSIONS,
   sniff: sniffTia,
+  /** An .emi holds metadata only: its data are the `<name>_<n>.ser` files next to it. */
+  async companions(path: string): Promise<string[]> {
+    if (!/\.emi$/i.test(path)) return [];
+    const stem = basename(path).replace(/\.emi$/i, '');
+    const re = new RegExp(`^${stem.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}_(\\d+)\\.ser$`, 'i');
+    return (await readdir(dirname(path))).filter((n) => re.test(n)).map((n) => join(dirname(path), n));
+  },
   async open(source: FileSource): Promise<OpenedFile> {
     const head = await source.read(0, Math.min(source.size, 64));
     if (isSerHead(head)) {

@@ -5,21 +5,11 @@
  *
  * Pure TS (no node:), safe to import from the renderer.
  */
-import type { Column, DatasetEntry } from '../../api/dataset.js';
+import type { Column, ColumnMapping, DatasetEntry } from '../../api/dataset.js';
 import { respellUnit } from './units.js';
 
-/**
- * Which column plays which role, by the column's vendor label (`sourceName`; the name is accepted
- * too). `units` overrides units, keyed by role ('time', 'voltage', …) or by column label.
- */
-export interface ColumnMapping {
-  time?: string;
-  voltage?: string;
-  current?: string;
-  cycle?: string;
-  capacity?: string;
-  units?: Record<string, string>;
-}
+/** The mapping type is part of the Dataset model (main/api/dataset.ts). */
+export type { ColumnMapping };
 
 export type MappingRole = 'time' | 'voltage' | 'current' | 'cycle' | 'capacity';
 

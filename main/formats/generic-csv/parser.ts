@@ -29,33 +29,42 @@ export function looksLikeText(head: Uint8Array, n = 4096): boolean {
 
 interface DelimiterChoice {
   delimiter: string;
+  /** The most frequent field count (≥ 2): the table's width. */
   count: number;
-  /** Index (into lines) of the first line of the trailing block with `count` fields. */
+  /** Lines (of those given) with that count. */
+  rows: number;
+  /** Index (into lines) of the first line with `count` fields followed by another such line. */
   blockStart: number;
 }
 
 /**
- * The delimiter whose field count is constant (≥ 2) over the trailing block of lines, the longest
- * such block winning; ties go to the earlier of tab, semicolon, comma, pipe (a decimal comma must
- * not make a semicolon or tab file look comma-separated).
+ * The delimiter whose most frequent field count (≥ 2) covers the most lines; ties go to the
+ * earlier of tab, semicolon, comma, pipe (a decimal comma must not make a semicolon or tab file
+ * look comma-separated). The table starts at the first line with that count that is followed by
+ * another one, so a "key: value" preamble is skipped and a bad row further down does not move it.
  */
 export function chooseDelimiter(lines: readonly string[]): DelimiterChoice | null {
-  const nonBlank = lines.map((l, i) => ({ l, i })).filter((x) => x.l.trim() !== '');
-  if (nonBlank.length === 0) return null;
   let best: DelimiterChoice | null = null;
-  let bestLen = 0;
   for (const d of DELIMITERS) {
-    const counts = nonBlank.map((x) => splitLine(x.l, d).length);
-    const last = counts[counts.length - 1]!;
-    if (last < 2) continue;
-    let j = counts.length - 1;
-    while (j > 0 && counts[j - 1] === last) j--;
-    const len = counts.length - j;
-    // Require a data block of at least 2 lines unless the whole text is one header + one row.
-    if (len > bestLen) {
-      best = { delimiter: d, count: last, blockStart: nonBlank[j]!.i };
-      bestLen = len;
+    const counts = lines.map((l) => (l.trim() === '' ? 0 : splitLine(l, d).length));
+    const tally = new Map<number, number>();
+    for (const c of counts) if (c >= 2) tally.set(c, (tally.get(c) ?? 0) + 1);
+    let count = 0;
+    let rows = 0;
+    for (const [c, n] of tally) if (n > rows || (n === rows && c > count)) [count, rows] = [c, n];
+    if (rows === 0) continue;
+    let blockStart = -1;
+    for (let i = 0; i < counts.length; i++) {
+      if (counts[i] !== count) continue;
+      let j = i + 1;
+      while (j < counts.length && counts[j] === 0) j++;
+      if (j >= counts.length || counts[j] === count) {
+        blockStart = i;
+        break;
+      }
     }
+    if (blockStart < 0) continue;
+    if (!best || rows > best.rows) best = { delimiter: d, count, rows, blockStart };
   }
   return best;
 }
@@ -87,7 +96,7 @@ export async function planGeneric(source: FileSource, readerId = GENERIC_ID): Pr
   const choice = chooseDelimiter(lines.map((l) => l.text));
   if (!choice) throw new FormatDeclined(readerId, 'no delimiter (tab, semicolon, comma, pipe) gives a constant field count ≥ 2');
   const { delimiter, count } = choice;
-  let block = lines.findIndex((l) => l.start >= lines[choice.blockStart]!.start);
+  let block = choice.blockStart;
   // Header: the first line of the block when it is mostly text; else the line just above it when
   // it has the same number of fields (the block detection may have stopped at it).
   const style0 = { decimal: delimiter === ',' ? 0x2e : 0x2c, thousands: null };

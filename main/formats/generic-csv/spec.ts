@@ -18,7 +18,6 @@ export const genericCsvSpec: FormatSpec = {
     if (lines.length < 2) return 'no';
     const choice = chooseDelimiter(lines);
     if (!choice) return 'no';
-    const blockLines = lines.length - lines.findIndex((_, i) => i >= choice.blockStart);
-    return blockLines >= 2 ? 'maybe' : 'no';
+    return choice.rows >= 2 ? 'maybe' : 'no';
   },
 };

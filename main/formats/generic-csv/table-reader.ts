@@ -125,6 +125,8 @@ export function averageLineBytes(lines: readonly TextLine[]): number {
   return Math.max(8, (lines[n - 1]!.next - lines[0]!.start) / n);
 }
 
+const NUMERIC_NAMES = new Set(['I', 'Ecell', 'cycle number', 'capacity', 'energy', 'Q charge', 'Q discharge', 'Energy charge', 'Energy discharge', 'record', 'freq', 'Re(Z)', 'Im(Z)']);
+
 /** What a vendor module knows about one of its labels. */
 export interface KnownColumn {
   name: string;
@@ -146,7 +148,9 @@ export function planColumns(labels: readonly string[], kinds: readonly CellKind[
   return labels.map((label, k) => {
     const hit = known(label.trim());
     const split = splitLabel(label);
-    const kind = hit?.kind ?? kinds[k] ?? 'number';
+    // Normalised quantities are numbers by definition: mostly-text cells there are bad cells
+    // (warned, or a FormatError when many), not a reason to read the column as text.
+    const kind = hit?.kind ?? (hit && NUMERIC_NAMES.has(hit.name) ? 'number' : (kinds[k] ?? 'number'));
     let units = hit?.units ?? split.unit;
     if (kind === 'duration' || kind === 'datetime') units = 's';
     let name = hit?.name ?? (split.quantity.trim() || `Column ${k + 1}`);

@@ -607,8 +607,10 @@ export class TableParser {
     this.badPerCol[k]!++;
     this.badTotal++;
     const token = latin1.decode(b.subarray(s, Math.min(e, s + 40))).trim();
-    if (!this.firstBad[k]) this.firstBad[k] = { line: this.line, offset, token };
-    if (this.badListed.length < BAD_CELL_LIST) this.badListed.push(`line ${this.line} column ${k + 1} "${token}"`);
+    // processLine has already advanced the counter past the current line.
+    const line = this.line - 1;
+    if (!this.firstBad[k]) this.firstBad[k] = { line, offset, token };
+    if (this.badListed.length < BAD_CELL_LIST) this.badListed.push(`line ${line} column ${k + 1} "${token}"`);
   }
 
   private processLine(b: Uint8Array, s: number, e: number, offset: number): void {

@@ -24,6 +24,7 @@ import {
   readHead,
   readTailLines,
   sampleRows,
+  type ColumnPlan,
   type KnownColumn,
   type TablePlan,
 } from '../generic-csv/table-reader.js';
@@ -128,6 +129,31 @@ function channelFrom(fileName: string | undefined): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+/**
+ * The key/value export (cellpy's maccor_002.txt) writes TestTime and StepTime as plain numbers
+ * whose unit no label states: there, consecutive records one minute apart by "DPT Time" differ by
+ * 1.0 in TestTime, i.e. minutes. The unit is therefore measured: elapsed wall-clock time between
+ * the first and last sample rows over the TestTime difference (≈1 → s, ≈60 → min, ≈3600 → h).
+ */
+function inferTimeUnits(columns: ColumnPlan[], sample: string[][], warnings: string[]): void {
+  const ti = columns.findIndex((c) => c.name === 'time');
+  const ci = columns.findIndex((c) => c.name === 'timestamp');
+  if (ti < 0 || ci < 0 || columns[ti]!.kind !== 'number' || columns[ci]!.kind !== 'datetime' || sample.length < 2) return;
+  const first = sample[0]!;
+  const last = sample[sample.length - 1]!;
+  const dt = Number((last[ti] ?? '').replace(/,/g, '')) - Number((first[ti] ?? '').replace(/,/g, ''));
+  const dc = parseDateTimeString(last[ci] ?? '') - parseDateTimeString(first[ci] ?? '');
+  if (!(dt > 0) || !(dc >= 60)) return;
+  const ratio = dc / dt;
+  const unit = Math.abs(ratio - 60) < 0.05 * 60 ? 'min' : Math.abs(ratio - 3600) < 0.05 * 3600 ? 'h' : 's';
+  if (unit === 's') return;
+  for (const name of ['time', 'step time']) {
+    const c = columns.find((x) => x.name === name);
+    if (c && c.kind === 'number') c.units = unit;
+  }
+  warnings.push(`"${columns[ti]!.label}" states no unit; it advances by 1 per ${unit === 'min' ? 'minute' : 'hour'} of "${columns[ci]!.label}", so time and step time are in ${unit}`);
+}
+
 export async function planMaccor(source: FileSource): Promise<TablePlan> {
   const { bytes, atEof } = await readHead(source);
   const lines = splitLines(bytes, atEof, 400);
@@ -163,6 +189,7 @@ export async function planMaccor(source: FileSource): Promise<TablePlan> {
   }
   const { style, kinds } = inferFromSample(sample, labels.length, '\t');
   const columns = planColumns(labels, kinds, eda ? knownEis : knownCycling);
+  inferTimeUnits(columns, sample, warnings);
   const stateIdx = columns.findIndex((c) => c.name === 'state');
   const iCol = columns.find((c) => c.name === 'I');
   if (iCol && stateIdx >= 0) {

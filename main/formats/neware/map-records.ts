@@ -118,7 +118,8 @@ export function mapRecords(rec: NewareRecords): MappedTable {
     },
     c.stepTime,
   );
-  add({ name: 'Ecell', units: 'V', dtype: 'float64', sourceName: intScaled ? 'Voltage (stored in 0.1 mV → V)' : 'Voltage' }, c.voltage);
+  const tenthMv = intScaled || rec.layout === 'ndc v11' || rec.layout === 'ndc v16';
+  add({ name: 'Ecell', units: 'V', dtype: 'float64', sourceName: tenthMv ? 'Voltage (stored in 0.1 mV → V)' : 'Voltage' }, c.voltage);
   add(
     {
       name: 'I',

@@ -7,7 +7,8 @@
  *
  * v29: 86-byte records after a variable header. The data section starts at the first
  *   00 00 00 00 55 00 whose record (4 bytes on) has a non-zero step type and is followed, 86 bytes
- *   later, by another record marker 0x55. Records start 0x55 00 (data) or 0x65 (aux) and end with
+ *   later, by another record marker (0x55 data or 0x65 aux; NewareNDA accepts only 0x55 there,
+ *   which would skip a first data record followed by an aux record). Records start 0x55 00 (data) or 0x65 (aux) and end with
  *   four zero bytes.
  * v130: records from offset 1024. If byte 1024 is 0x55 (BTS 9.1) every record starts with the same
  *   two bytes and the record length is the distance to their next occurrence (56 when a
@@ -105,7 +106,9 @@ function parseNda29(b: Uint8Array, file: string): NewareRecords {
   const RL = 86;
   const ident = Uint8Array.of(0, 0, 0, 0, 0x55, 0);
   let header = indexOf(b, ident, 0);
-  while (header >= 0 && header + 4 + RL < b.length && (b[header + 4 + RL] !== 0x55 || b[header + 4 + 12] === 0)) {
+  // The next record may be a data (0x55) or an aux (0x65) record.
+  const marker = (x: number | undefined) => x === 0x55 || x === 0x65;
+  while (header >= 0 && header + 4 + RL < b.length && (!marker(b[header + 4 + RL]) || b[header + 4 + 12] === 0)) {
     header = indexOf(b, ident, header + 4);
   }
   if (header < 0) throw new FormatError(file, 0, 'a v29 data record (00 00 00 00 55 00 …) after the header', READER_ID);

@@ -65,7 +65,9 @@ export async function parseNdax(zip: ZipArchive, file: string): Promise<NdaxCont
     const bytes = await member(zip, n, MAX_XML_BYTES);
     if (!bytes) continue;
     const tree = xmlToMeta(decodeXml(bytes));
-    if (tree) xml[n.replace(/\.xml$/i, '')] = tree;
+    // BTSDA wraps every file in <root>; keep what is inside it.
+    const inner = tree && tree.root && typeof tree.root === 'object' && !Array.isArray(tree.root) ? tree.root : tree;
+    if (inner) xml[n.replace(/\.xml$/i, '')] = inner;
     else warnings.push(`${n}: not well-formed XML, kept out of the metadata`);
   }
 

@@ -159,7 +159,7 @@ export function countChanges(key: Float64Array): Float64Array {
  * Keep the first record of each index and sort by index (Neware files repeat a record when a
  * page is rewritten after a power cut; NewareNDA drops those the same way).
  */
-export function dedupeSortByIndex<K extends string>(cols: Record<K, Float64Array>, indexKey: K): Record<K, Float64Array> {
+export function dedupeSortByIndex<T extends Record<string, Float64Array>>(cols: T, indexKey: keyof T & string): T {
   const idx = cols[indexKey];
   const n = idx.length;
   const seen = new Set<number>();
@@ -176,14 +176,14 @@ export function dedupeSortByIndex<K extends string>(cols: Record<K, Float64Array
   }
   if (keep.length === n && sorted) return cols;
   if (!sorted) keep.sort((a, b) => idx[a]! - idx[b]!);
-  const out = {} as Record<K, Float64Array>;
-  for (const k of Object.keys(cols) as K[]) {
-    const src = cols[k];
+  const out: Record<string, Float64Array> = {};
+  for (const k of Object.keys(cols)) {
+    const src = cols[k]!;
     const dst = new Float64Array(keep.length);
     for (let j = 0; j < keep.length; j++) dst[j] = src[keep[j]!]!;
     out[k] = dst;
   }
-  return out;
+  return out as T;
 }
 
 /** NaN-filled column. */

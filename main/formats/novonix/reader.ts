@@ -53,8 +53,6 @@ export function createNovonixReader(options: ReaderOptions = {}): Reader {
       const head = await source.read(0, Math.min(source.size, 4096));
       if (isNovonixSummary(head)) {
         if (source.size > MAX_SIDECAR_BYTES) throw new FormatError(source.name, 0, `a summary sidecar of at most ${MAX_SIDECAR_BYTES} bytes`, READER_ID);
-        const { plan } = await planGeneric(source, READER_ID);
-        plan.entry = 'summary';
         const extra = await readSummary(source, options);
         return summaryOnly(source, extra);
       }

@@ -23,6 +23,14 @@ export function hasColumn(d: Dataset, name: string): boolean {
   return !!d.columns?.some((c) => c.name === name);
 }
 
+/** Potentiostats record the working-electrode potential (Ewe); cyclers the cell voltage (Ecell). */
+function hasVoltage(d: Dataset): boolean {
+  return hasColumn(d, 'Ewe') || hasColumn(d, 'Ecell') || hasColumn(d, '<Ewe>');
+}
+function hasCharge(d: Dataset): boolean {
+  return hasColumn(d, 'I') || hasColumn(d, '<I>') || hasColumn(d, 'Q charge/discharge') || hasColumn(d, '(Q-Qo)');
+}
+
 export const PLOTS: PlotDef[] = [
   {
     id: 'image',
@@ -39,13 +47,13 @@ export const PLOTS: PlotDef[] = [
   {
     id: 'voltage-capacity',
     label: 'Voltage–capacity',
-    supports: (d) => d.kind === 'table' && hasColumn(d, 'Ewe') && (hasColumn(d, 'I') || hasColumn(d, 'Q charge/discharge') || hasColumn(d, '(Q-Qo)')),
+    supports: (d) => d.kind === 'table' && hasVoltage(d) && hasCharge(d),
     component: CyclingView,
   },
   {
     id: 'dqdv',
     label: 'dQ/dV',
-    supports: (d) => d.kind === 'table' && hasColumn(d, 'Ewe') && (hasColumn(d, 'I') || hasColumn(d, 'Q charge/discharge') || hasColumn(d, '(Q-Qo)')),
+    supports: (d) => d.kind === 'table' && hasVoltage(d) && hasCharge(d),
     component: DqdvView,
   },
   {

@@ -300,3 +300,25 @@ describe('fei-tia bad input', () => {
     }
   });
 });
+
+describe('fei-tia bounded mutations', () => {
+  it('300 seeded byte mutations give data or a FormatError/FormatDeclined, never another exception', async () => {
+    const bases = [writeSer(mapOptions()), writeSer({ ...mapOptions(), seriesVersion: 0x220 })];
+    let seed = 4242;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return seed % n;
+    };
+    for (let k = 0; k < 300; k++) {
+      const b = bases[k % 2]!.slice();
+      // Most mutations land in the header, offset arrays and first element, where parsing happens.
+      for (let m = 0; m < 1 + rnd(4); m++) b[rnd(Math.min(b.length, 400))] = rnd(256);
+      try {
+        const f = await feiTiaReader.open(new MemorySource('m_1.ser', b));
+        for (const e of f.entries) await f.readSlice(e.entry, full(e.shape));
+      } catch (e) {
+        if (!(e instanceof FormatError) && !(e instanceof FormatDeclined)) throw new Error(`mutation ${k}: ${(e as Error).stack}`);
+      }
+    }
+  });
+});

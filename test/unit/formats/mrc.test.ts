@@ -218,3 +218,25 @@ describe('mrc bad input', () => {
     await expect(f.readSlice('nope', { start: [0, 0, 0], count: [1, 1, 1] })).rejects.toBeInstanceOf(RangeError);
   });
 });
+
+describe('mrc bounded mutations', () => {
+  it('300 seeded header mutations give data or a FormatError/FormatDeclined, never another exception', async () => {
+    const base = writeMrc({ nx: 6, ny: 4, nz: 3, mode: 1, data: new Int16Array(72), extendedHeader: new Uint8Array(64), pixelSizeA: [1, 1, 1] });
+    let seed = 777;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return seed % n;
+    };
+    for (let k = 0; k < 300; k++) {
+      const b = base.slice();
+      for (let m = 0; m < 1 + rnd(4); m++) b[rnd(1024)] = rnd(256);
+      try {
+        const f = await open(b);
+        const e = f.entries[0]!;
+        await f.readSlice('data', full(e.shape));
+      } catch (e) {
+        if (!(e instanceof FormatError) && !(e instanceof FormatDeclined)) throw new Error(`mutation ${k}: ${(e as Error).stack}`);
+      }
+    }
+  });
+});

@@ -2,7 +2,7 @@
  * The application service end to end, without a UI: the same calls both transports make.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBackend } from '../../../main/services/backend.js';
@@ -186,6 +186,68 @@ describe('electrochemistry analyses through the service', () => {
     const text = JSON.stringify(h5);
     expect(text).toContain('c1_charge_dQdV');
     expect(text).toContain('mA·h V⁻¹');
+    await b.shutdown();
+  });
+});
+
+describe('multi-file formats', () => {
+  it('imports a TIA .emi together with its .ser files into one raw set, and reads the data back', async () => {
+    const { writeEmi, writeSer } = await import('../../fixtures/writers/ser-writer.js');
+    const src = join(dir, 'tia');
+    await mkdir(src, { recursive: true });
+    await writeFile(join(src, 'spec.emi'), writeEmi({ microscope: 'Titan', highTensionKV: 300 }));
+    await writeFile(
+      join(src, 'spec_1.ser'),
+      writeSer({ elementKind: 'spectrum', dataType: 6, elementShape: [8], calibrations: [{ offset: 0, delta: 0.01 }], dimensions: [{ size: 2, offset: 0, delta: 1e-9, description: 'Position', units: 'meters' }], elements: [Int32Array.from([1, 2, 3, 4, 5, 6, 7, 8]), Int32Array.from([8, 7, 6, 5, 4, 3, 2, 1])] }),
+    );
+    const paths = { workspace: join(dir, 'ws5'), config: join(dir, 'cfg5'), staging: join(dir, 'ws5', '.staging') };
+    const b = await createBackend({ paths, autosaveMs: 0, poolSize: 1 });
+    const c = <M extends MethodName>(m: M, a: ArgsOf<M>) => b.dispatch(m, parseArgs(m, a), ctx);
+    const p = await c('project.create', { name: 'TIA' });
+    const [rec] = await c('dataset.import', { path: join(src, 'spec.emi') });
+    const rawPath = 'path' in rec!.raw ? rec!.raw.path : '';
+    expect(rawPath).toMatch(/^raw\/[0-9a-f]{64}\.set\/spec\.emi$/);
+    expect((await stat(join(p.path, rawPath.replace('spec.emi', 'spec_1.ser')))).isFile()).toBe(true);
+    const r = await c('dataset.readSlice', { id: rec!.id, selection: { start: [1, 0], count: [1, 8] } });
+    expect(Array.from(new Float64Array(r.data))).toEqual([8, 7, 6, 5, 4, 3, 2, 1]);
+    await b.shutdown();
+  });
+});
+
+describe('column mapping for unknown CSV exports', () => {
+  it('maps columns the analyses need, and remembers the mapping for the next file with that header', async () => {
+    const { synthGcpl } = await import('../../fixtures/writers/mpt-writer.js');
+    const g = synthGcpl({ cycles: 3, capacity_mAh: 0.5, ce: 0.99, fade: 0, currentmA: 1, pointsPerHalfCycle: 40 });
+    const col = (label: string) => g.columns.find((c) => c.label === label)!.values;
+    const t = col('time/s');
+    const e = col('Ewe/V');
+    const i = col('I/mA');
+    const lines = ['Zeit (s);Spannung (V);Strom (mA)'];
+    for (let k = 0; k < t.length; k++) lines.push(`${t[k]!.toFixed(3)};${e[k]!.toFixed(6)};${i[k]!.toFixed(6)}`.replace(/\./g, ','));
+    await writeFile(join(dir, 'messung1.csv'), lines.join('\n') + '\n');
+    await writeFile(join(dir, 'messung2.csv'), lines.join('\n') + '\n');
+    const paths = { workspace: join(dir, 'ws6'), config: join(dir, 'cfg6'), staging: join(dir, 'ws6', '.staging') };
+    const b = await createBackend({ paths, autosaveMs: 0, poolSize: 1 });
+    const c = <M extends MethodName>(m: M, a: ArgsOf<M>) => b.dispatch(m, parseArgs(m, a), ctx);
+    await c('project.create', { name: 'CSV' });
+    const [first] = await c('dataset.import', { path: join(dir, 'messung1.csv') });
+    expect(first!.dataset.source.readerId).toBe('generic-csv');
+    const info = await c('dataset.mapping', { id: first!.id });
+    expect(info.columns.map((x) => x.label)).toEqual(['Zeit (s)', 'Spannung (V)', 'Strom (mA)']);
+    await expect(c('echem.cycleCurves', { id: first!.id })).rejects.toBeTruthy();
+    const mapped = await c('dataset.setMapping', { id: first!.id, mapping: { time: 'Zeit (s)', voltage: 'Spannung (V)', current: 'Strom (mA)' }, remember: true });
+    expect(mapped.dataset.columns!.map((x) => x.name)).toEqual(['time', 'Ecell', 'I']);
+    const curves = await c('echem.cycleCurves', { id: first!.id });
+    expect(curves.meta.cycles).toEqual([1, 2, 3]);
+    const sum = await c('analysis.run', { analysisId: 'echem.cycling-summary', datasetIds: [first!.id] });
+    expect(sum.results.firstCycleChargeCapacity!.value).toBeCloseTo(0.5, 3);
+    // Same header again: mapped on import, no dialog needed.
+    const [second] = await c('dataset.import', { path: join(dir, 'messung2.csv') });
+    expect(second!.columnMapping).toEqual({ time: 'Zeit (s)', voltage: 'Spannung (V)', current: 'Strom (mA)' });
+    expect(second!.dataset.warnings.some((w) => w.startsWith('column mapping remembered'))).toBe(true);
+    expect((await c('echem.cycleCurves', { id: second!.id })).meta.cycles).toEqual([1, 2, 3]);
+    // A mapping naming a column that does not exist is refused with the reason.
+    await expect(c('dataset.setMapping', { id: first!.id, mapping: { time: 'nope' } })).rejects.toMatchObject({ code: 'bad-request' });
     await b.shutdown();
   });
 });
