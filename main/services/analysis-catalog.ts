@@ -7,6 +7,7 @@ import type { Quantity } from '../api/dataset.js';
 import { cyclingSummaryAnalysis } from '../analysis/echem/cycling.js';
 import { cvPeaksAnalysis, dqdvAnalysis } from '../analysis/echem/differential-analyses.js';
 import { eisFitAnalysis, ionicConductivityAnalysis, linKkAnalysis } from '../analysis/eis/descriptors.js';
+import { eisBatchFitAnalysis } from '../analysis/eis/batch.js';
 
 export interface UnitArray {
   units: string;
@@ -25,7 +26,7 @@ export interface RunnableAnalysis extends AnalysisDescriptor {
   run(columns: Record<string, UnitArray>, params?: Record<string, unknown>): AnalysisOutput;
 }
 
-export const ANALYSES: readonly RunnableAnalysis[] = [cyclingSummaryAnalysis, dqdvAnalysis, cvPeaksAnalysis, eisFitAnalysis, linKkAnalysis, ionicConductivityAnalysis];
+export const ANALYSES: readonly RunnableAnalysis[] = [cyclingSummaryAnalysis, dqdvAnalysis, cvPeaksAnalysis, eisFitAnalysis, eisBatchFitAnalysis, linKkAnalysis, ionicConductivityAnalysis];
 
 export function findAnalysis(id: string): RunnableAnalysis {
   const a = ANALYSES.find((x) => x.id === id);
