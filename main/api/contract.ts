@@ -153,6 +153,8 @@ export interface AnalysisDescriptor {
   label: string;
   modality: string;
   inputKinds: string[];
+  /** For tables: column names the analysis needs, each group any-of (e.g. [['Ewe','Ecell'],['I']]). */
+  requiredColumns?: string[][];
   params: ParamDescriptor[];
 }
 

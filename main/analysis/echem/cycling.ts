@@ -608,6 +608,7 @@ export const cyclingSummaryAnalysis: CyclingSummaryAnalysis = {
   label: 'Cycling summary (capacity, Coulombic efficiency, energy, retention)',
   modality: 'electrochemistry',
   inputKinds: ['table'],
+  requiredColumns: [['Ewe', 'Ecell', '<Ewe>'], ['I', '<I>', '(Q-Qo)', 'Q charge/discharge']],
   params: PARAMS,
   run(columns: Record<string, UnitArray>, params: Record<string, unknown> = {}): CyclingSummaryResult {
     const p = resolveParams(params);

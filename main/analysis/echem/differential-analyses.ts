@@ -49,6 +49,7 @@ export const dqdvAnalysis = {
   label: 'Differential capacity dQ/dV (plateaus, first-cycle excess)',
   modality: 'electrochemistry',
   inputKinds: ['table'],
+  requiredColumns: [['Ewe', 'Ecell', '<Ewe>'], ['I', '<I>', '(Q-Qo)', 'Q charge/discharge']],
   params: DQDV_PARAMS,
   run(columns: CyclingColumns, params: Record<string, unknown> = {}): AnalysisRun {
     const cycles = intList(params.cycles, 'cycles', [1, 2]);
@@ -104,6 +105,7 @@ export const cvPeaksAnalysis = {
   label: 'CV peaks (Epa, Epc, ΔEp, E½ per cycle)',
   modality: 'electrochemistry',
   inputKinds: ['table'],
+  requiredColumns: [['Ewe', 'Ecell', '<Ewe>'], ['I', '<I>']],
   params: CV_PARAMS,
   run(columns: CyclingColumns, params: Record<string, unknown> = {}): AnalysisRun {
     const e = columns.Ewe ?? columns['<Ewe>'] ?? columns.Ecell;

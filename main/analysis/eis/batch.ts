@@ -46,6 +46,7 @@ export const eisBatchFitAnalysis: EisRunnableAnalysis = {
   label: 'Equivalent-circuit fit of every spectrum (parameters vs cycle)',
   modality: 'electrochemistry',
   inputKinds: ['table'],
+  requiredColumns: [['freq'], ['Re(Z)'], ['-Im(Z)', 'Im(Z)']],
   params: BATCH_PARAMS,
   run(columns, params = {}): EisAnalysisOutput {
     const circuit = typeof params.circuit === 'string' && params.circuit.trim() ? params.circuit : DEFAULT_CIRCUIT;

@@ -234,6 +234,7 @@ export const eisFitAnalysis: EisRunnableAnalysis = {
   label: 'Equivalent-circuit fit (complex non-linear least squares)',
   modality: 'electrochemistry',
   inputKinds: ['table'],
+  requiredColumns: [['freq'], ['Re(Z)'], ['-Im(Z)', 'Im(Z)']],
   params: FIT_PARAMS,
   run(columns, params = {}) {
     return fitOutput(runFit(columns, params));
@@ -258,6 +259,7 @@ export const linKkAnalysis: EisRunnableAnalysis = {
   label: 'Lin-KK validity test (Schönleber 2014)',
   modality: 'electrochemistry',
   inputKinds: ['table'],
+  requiredColumns: [['freq'], ['Re(Z)'], ['-Im(Z)', 'Im(Z)']],
   params: LINKK_PARAMS,
   run(columns, params = {}) {
     const fitType = str(params, 'fitType', 'complex');
@@ -329,6 +331,7 @@ export const ionicConductivityAnalysis: EisRunnableAnalysis = {
   label: 'Ionic conductivity σ = t/(R·A)',
   modality: 'electrochemistry',
   inputKinds: ['table'],
+  requiredColumns: [['freq'], ['Re(Z)'], ['-Im(Z)', 'Im(Z)']],
   params: CONDUCTIVITY_PARAMS,
   run(columns, params = {}) {
     const t = num(params, 'thickness', null);
