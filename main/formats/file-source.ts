@@ -6,6 +6,11 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { FormatError } from './format-error.js';
 
+/** Reads larger than this are split into parallel slices (see NodeFileSource.read). */
+const PARALLEL_READ_THRESHOLD = 16 * 1024 * 1024;
+/** libuv's default thread pool has 4 threads. */
+const PARALLEL_READ_SLICES = 4;
+
 export interface FileSource {
   /** Display name used in errors (the file's base name). */
   readonly name: string;
@@ -53,13 +58,27 @@ export class NodeFileSource implements FileSource {
       throw new FormatError(this.name, offset, `${length} bytes within the file (size ${this.size})`);
     }
     const buf = new Uint8Array(length);
+    if (length <= PARALLEL_READ_THRESHOLD) {
+      await this.readInto(buf, 0, length, offset);
+      return buf;
+    }
+    // Large reads (whole images, movies) in parallel slices: libuv runs them on its thread pool,
+    // so the kernel copy and the page faults of the fresh buffer overlap across cores.
+    const parts = Math.min(PARALLEL_READ_SLICES, Math.ceil(length / PARALLEL_READ_THRESHOLD));
+    const slice = Math.ceil(length / parts / 4096) * 4096;
+    const jobs: Promise<void>[] = [];
+    for (let at = 0; at < length; at += slice) jobs.push(this.readInto(buf, at, Math.min(slice, length - at), offset + at));
+    await Promise.all(jobs);
+    return buf;
+  }
+
+  private async readInto(buf: Uint8Array, at: number, length: number, offset: number): Promise<void> {
     let done = 0;
     while (done < length) {
-      const { bytesRead } = await this.handle.read(buf, done, length - done, offset + done);
+      const { bytesRead } = await this.handle.read(buf, at + done, length - done, offset + done);
       if (bytesRead === 0) throw new FormatError(this.name, offset + done, 'more bytes (file ended early)');
       done += bytesRead;
     }
-    return buf;
   }
 
   private closed = false;
