@@ -61,7 +61,19 @@ export function conciseHdf5Message(e: unknown): string {
   return msg.length > 240 ? `${msg.slice(0, 240)}…` : msg;
 }
 
+/** Attributes are small (names, units, scalars); anything larger is not read. */
+const MAX_ATTRIBUTE_ELEMENTS = 1 << 16;
+const MAX_ATTRIBUTE_BYTES = 1 << 20;
+
 export type H5Entity = ReturnType<Group['get']>;
+
+export function isGroup(e: H5Entity): e is Group {
+  return e instanceof h5wasm.Group;
+}
+
+export function isDataset(e: H5Entity): e is Dataset {
+  return e instanceof h5wasm.Dataset;
+}
 
 /** One open HDF5 file. Every h5wasm call goes through `call`. */
 export class Hdf5Handle {
@@ -121,10 +133,20 @@ export class Hdf5Handle {
     return this.call(`the member list of ${g.path}`, () => g.keys()).slice().sort(byteOrder);
   }
 
-  attrs(obj: { attrs: Record<string, { json_value: unknown }>; path: string }): Record<string, unknown> {
+  /**
+   * Attribute values of an object. Each attribute's declared size is checked before its value is
+   * read: a corrupted attribute header can declare billions of elements, and h5wasm would try to
+   * materialise them. Oversized attributes are left out (metadata only; no reader needs them).
+   */
+  attrs(obj: { attrs: Record<string, { json_value: unknown; metadata: { total_size: number; size: number; vlen?: boolean } }>; path: string }): Record<string, unknown> {
     return this.call(`the attributes of ${obj.path}`, () => {
       const out: Record<string, unknown> = {};
-      for (const [k, a] of Object.entries(obj.attrs)) out[k] = a.json_value;
+      for (const [k, a] of Object.entries(obj.attrs)) {
+        const m = a.metadata;
+        const n = Number(m.total_size);
+        if (!Number.isFinite(n) || n < 0 || n > MAX_ATTRIBUTE_ELEMENTS || n * m.size > MAX_ATTRIBUTE_BYTES) continue;
+        out[k] = a.json_value;
+      }
       return out;
     });
   }

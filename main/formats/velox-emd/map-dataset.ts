@@ -227,7 +227,7 @@ function mapEels(e: VeloxEels, file: VeloxFile): MappedEntry {
   if (off === undefined || disp === undefined) warnings.push(`${data.path}: no AcquisitionMetadata offset/dispersion; energy axis in channels`);
   const energy: Axis = { name: 'Energy loss', units: disp === undefined ? '' : 'eV', size: data.shape[1]!, scale: disp ?? 1, offset: off ?? 0, navigate: false };
   const metadata = normaliseVelox(meta);
-  const title = off === undefined ? 'EELS' : `EELS (${off} eV)`;
+  const title = off === undefined ? 'EELS' : `EELS (${Number(off.toPrecision(6))} eV)`;
   metadata.title = title;
   metadata.acquisitionMode = 'STEM';
   if (disp !== undefined) metadata.dispersion = { value: disp, unit: 'eV' };
