@@ -29,3 +29,10 @@ describe('plot registry', () => {
     expect(plotsFor(ds({ kind: 'other', shape: [2, 2, 2, 2, 2] }))).toEqual([]);
   });
 });
+
+describe('cyclic voltammetry files', () => {
+  it('open on the I–E plot', () => {
+    const d = ds({ columns: [col('time', 's'), col('Ewe', 'V'), col('<I>', 'mA'), col('cycle number')], metadata: { technique: 'Cyclic Voltammetry' } });
+    expect(plotsFor(d)[0]!.id).toBe('cv');
+  });
+});

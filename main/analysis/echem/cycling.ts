@@ -657,6 +657,28 @@ export const cyclingSummaryAnalysis: CyclingSummaryAnalysis = {
       set('meanAverageDischargeVoltage', mean, 'V', std);
     }
     const arrays: Record<string, UnitArray> = { ...m };
+    // Energy efficiency per cycle, and the capacity lost to side reactions summed over cycles
+    // (Σ (Q_in − Q_out)): the running cost of an unstable interface.
+    const delivering = p.convention === 'discharge/charge';
+    const eIn = delivering ? m.chargeEnergy.values : m.dischargeEnergy.values;
+    const eOut = delivering ? m.dischargeEnergy.values : m.chargeEnergy.values;
+    const qIn = delivering ? m.chargeCapacity.values : m.dischargeCapacity.values;
+    const qOut = delivering ? m.dischargeCapacity.values : m.chargeCapacity.values;
+    const ee = eIn.map((e, k) => (e > 0 && Number.isFinite(eOut[k]!) ? (100 * eOut[k]!) / e : NaN));
+    let acc = 0;
+    const irr = qIn.map((q, k) => {
+      const d = q - qOut[k]!;
+      if (Number.isFinite(d) && cyc[k]! >= 1) acc += d;
+      return acc;
+    });
+    arrays.energyEfficiency = { units: '%', values: ee };
+    arrays.cumulativeIrreversibleCapacity = { units: 'mA·h', values: irr };
+    const ees = [...ee].filter((v, k) => cyc[k]! >= 2 && Number.isFinite(v));
+    if (ees.length > 0) {
+      const { mean, std } = meanStd(ees);
+      set('meanEnergyEfficiency', mean, '%', std);
+    }
+    set('cumulativeIrreversibleCapacity', acc, 'mA·h');
     // Normalised capacities, when the cell's mass / area / film thickness are known.
     const norm = normalisers({
       ...(p.activeMass_mg ? { activeMass: { value: p.activeMass_mg, unit: 'mg' } } : {}),

@@ -11,6 +11,7 @@ import SpectrumView from '../components/SpectrumView.vue';
 import EisView from '../components/EisView.vue';
 import TableView from '../components/TableView.vue';
 import DqdvView from '../components/DqdvView.vue';
+import CvView from '../components/CvView.vue';
 
 export interface PlotDef {
   id: string;
@@ -43,6 +44,12 @@ export const PLOTS: PlotDef[] = [
     label: 'Nyquist / Bode',
     supports: (d) => d.kind === 'table' && hasColumn(d, 'freq') && hasColumn(d, 'Re(Z)') && hasColumn(d, '-Im(Z)'),
     component: EisView,
+  },
+  {
+    id: 'cv',
+    label: 'I–E (CV)',
+    supports: (d) => d.kind === 'table' && hasVoltage(d) && (hasColumn(d, 'I') || hasColumn(d, '<I>')) && /voltamm|\bCV\b|\bCVA\b/i.test(d.metadata.technique ?? ''),
+    component: CvView,
   },
   {
     id: 'voltage-capacity',

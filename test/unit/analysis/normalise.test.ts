@@ -35,3 +35,19 @@ describe('cycling summary with the cell’s numbers', () => {
     expect(r.arrays.dischargeCapacityVolumetric!.values).toHaveLength(r.arrays.dischargeCapacity!.values.length);
   });
 });
+
+describe('energy efficiency and irreversible capacity', () => {
+  it('follow from the per-cycle capacities and energies', () => {
+    const g = synthGcpl({ cycles: 4, capacity_mAh: 0.002, ce: 0.99, fade: 0, currentmA: 0.002 });
+    const cols: Record<string, { units: string; values: Float64Array }> = {};
+    for (const c of g.columns) {
+      const m = mapColumnLabel(c.label);
+      cols[m.name] = { units: m.units, values: Float64Array.from(c.values) };
+    }
+    const r = cyclingSummaryAnalysis.run(cols, {});
+    const ee = r.arrays.energyEfficiency!.values;
+    for (let k = 0; k < 4; k++) expect(ee[k]).toBeCloseTo((100 * g.expected.dischargeEnergy_Wh[k]!) / g.expected.chargeEnergy_Wh[k]!, 6);
+    expect(r.results.cumulativeIrreversibleCapacity!.value).toBeCloseTo(4 * 0.002 * 0.01, 9);
+    expect(r.results.meanEnergyEfficiency!.unit).toBe('%');
+  });
+});
