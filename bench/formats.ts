@@ -9,6 +9,7 @@
  * reader's peak RSS. Prints the ratios against the goals.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { build as esbuild } from 'esbuild';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,8 +23,30 @@ interface Measure {
   bytes: number;
 }
 
+/**
+ * The measuring child runs as plain JavaScript bundled like the app's worker (dist/), not under
+ * tsx: tsx transpiles h5wasm's multi-megabyte module on import and would add ~600 MiB of peak RSS
+ * that the app never has.
+ */
+let childScript: string | null = null;
+async function buildChild(): Promise<void> {
+  // Inside the repo (dist/ is ignored), so its bare imports resolve from node_modules.
+  childScript = join(import.meta.dirname, '..', 'dist', 'bench', 'read-child.mjs');
+  await esbuild({
+    entryPoints: [join(import.meta.dirname, 'read-child.ts')],
+    outfile: childScript,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    absWorkingDir: join(import.meta.dirname, '..'),
+    logLevel: 'error',
+  });
+}
+
 function child(args: string[], warmup?: string): Measure {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'read-child.ts'), ...args], {
+  const out = execFileSync(process.execPath, [childScript!, ...args], {
     encoding: 'utf8',
     maxBuffer: 1 << 20,
     env: { ...process.env, ...(warmup ? { WARMUP: warmup } : {}) },
@@ -98,6 +121,7 @@ function ratio(a: number, b: number | string): string {
 export async function benchFormats(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'interphase-bench-'));
   try {
+    await buildChild();
     const image = join(dir, 'image_4096.dm4');
     const movie = join(dir, 'movie_1024x1024x400.dm4');
     const N = 4096;
