@@ -7,16 +7,26 @@
  * Why each piece exists:
  * - h5wasm opens files by path. A FileSource without `path` (MemorySource: uploads, fuzz tests)
  *   is written to a private temp directory first and removed on close.
- * - HDF5 reports errors through an error stack that h5wasm prints to stderr by default and then
- *   fails later with a vague message. While our calls run, the library's "throwing" handler is
- *   switched on so the failure surfaces at once with HDF5's own reason; it is switched back off
- *   afterwards so other h5wasm users in the process (project/derived-hdf5.ts) keep the default.
- *   All h5wasm calls are synchronous, so nothing can interleave between the two switches.
+ * - HDF5 reports errors by printing its error stack to stderr and returning a failure code, which
+ *   h5wasm often ignores (a failed read returns its buffer as it was). While our calls run, that
+ *   stderr text is captured (hookStderr): any error report turns the call into a FormatError with
+ *   HDF5's own reason. h5wasm's "throwing" error handler is not used: it throws a JS exception
+ *   from inside HDF5's error callback, unwinding HDF5 and h5wasm C++ frames without their cleanup
+ *   (ids and files left open, a tmpfile stream leaked per error); after a few thousand bad files
+ *   the wasm heap was corrupt and every later h5wasm call in the process aborted. All h5wasm calls
+ *   are synchronous, so nothing interleaves with the capture, and other h5wasm users in the
+ *   process (project/derived-hdf5.ts) are untouched.
  * - h5wasm clamps out-of-range hyperslabs silently and allocates the read buffer from the
  *   selection size: selections are checked against the dataset shape and MAX_ALLOCATION_BYTES
  *   before any read.
  * - h5wasm reads with the file's datatype, so big-endian data arrives byte-swapped: it is swapped
  *   back here.
+ * - HDF5 walks a global heap collection (where variable-length strings live) object by object,
+ *   stepping by each object's stored size. In wasm32 size_t is 32 bits: a damaged size of 0, or
+ *   one that wraps the pointer (0xfffffff0 + header = 2^32), makes that walk spin forever inside
+ *   one synchronous call — no timeout can end it. So while our calls run, every block HDF5 reads
+ *   that starts with a collection ("GCOL") is checked first (globalHeapDefect) and refused with an
+ *   I/O error when its objects do not tile it; HDF5 then fails cleanly and the reason is reported.
  */
 import h5wasm, { type Dataset, type File as H5File, type Group } from 'h5wasm/node';
 import { mkdtemp, open as openFile, rm } from 'node:fs/promises';
@@ -42,15 +52,148 @@ export function findHdf5Signature(head: Uint8Array): number {
   return -1;
 }
 
+interface EmscriptenStream {
+  path?: string;
+}
+
+/** The Emscripten FS object h5wasm's HDF5 build reads files through (NODERAWFS). */
+interface EmscriptenFs {
+  read(stream: EmscriptenStream, buffer: ArrayBufferView, offset: number, length: number, position?: number): number;
+  write(stream: EmscriptenStream, buffer: ArrayBufferView, offset: number, length: number, position?: number, canOwn?: boolean): number;
+  ErrnoError: new (errno: number) => Error;
+}
+
 interface H5Module {
-  activate_throwing_error_handler(): number;
-  deactivate_throwing_error_handler(): number;
+  FS?: EmscriptenFs;
+  _malloc?: (n: number) => number;
+  HEAPU8?: Uint8Array;
 }
 
 let modulePromise: Promise<H5Module> | undefined;
 function h5module(): Promise<H5Module> {
-  modulePromise ??= h5wasm.ready as unknown as Promise<H5Module>;
+  modulePromise ??= (h5wasm.ready as unknown as Promise<H5Module>).then((mod) => {
+    hookReads(mod);
+    hookStderr(mod);
+    hookMalloc(mod);
+    return mod;
+  });
   return modulePromise;
+}
+
+/**
+ * h5wasm reads variable-length data into a malloc'd buffer and, in a `finally`, asks HDF5 to
+ * free the strings that buffer points at — also when the read failed and the buffer still holds
+ * whatever the allocator left there. Freeing those stale pointers corrupts the wasm heap (abort,
+ * "memory access out of bounds", and every later h5wasm call in the process at risk). While our
+ * calls run, buffers h5wasm allocates are zeroed, so an unfilled entry is a NULL HDF5 skips.
+ */
+function hookMalloc(mod: H5Module): void {
+  const malloc = mod._malloc;
+  if (!malloc || (malloc as { interphaseHooked?: boolean }).interphaseHooked) return;
+  const hooked = (n: number): number => {
+    const ptr = malloc(n);
+    if (readGuard && ptr && n > 0) mod.HEAPU8?.fill(0, ptr, ptr + n);
+    return ptr;
+  };
+  (hooked as { interphaseHooked?: boolean }).interphaseHooked = true;
+  mod._malloc = hooked;
+}
+
+/** Emscripten's errno for EIO. */
+const EIO = 29;
+
+/**
+ * Set while one of our guarded calls runs: the HDF5 "size of lengths" of that file (from its
+ * superblock), the first defect the read hook refused (reported instead of HDF5's vague "file
+ * read failed"), and the error report HDF5 printed.
+ */
+let readGuard: { lengthSize: number; defect: string | null; diag: string } | null = null;
+
+/**
+ * HDF5 reports an error by printing its error stack to stderr (the default automatic handler)
+ * and returning a failure code. While our calls run, that text is captured instead of printed:
+ * it is how a failure is noticed, and its innermost frame says why.
+ */
+function hookStderr(mod: H5Module): void {
+  const fs = mod.FS;
+  if (!fs || (fs.write as { interphaseHooked?: boolean }).interphaseHooked) return;
+  const write = fs.write;
+  const decoder = new TextDecoder();
+  const hooked = function (this: unknown, stream: EmscriptenStream, buffer: ArrayBufferView, offset: number, length: number, position?: number, canOwn?: boolean): number {
+    const g = readGuard;
+    if (g && stream.path === '/dev/stderr') {
+      if (g.diag.length < 1 << 16) g.diag += decoder.decode(new Uint8Array(buffer.buffer, buffer.byteOffset + offset, length));
+      return length;
+    }
+    return write.call(this, stream, buffer, offset, length, position, canOwn);
+  };
+  (hooked as { interphaseHooked?: boolean }).interphaseHooked = true;
+  fs.write = hooked;
+}
+
+function hookReads(mod: H5Module): void {
+  const fs = mod.FS;
+  if (!fs || (fs.read as { interphaseHooked?: boolean }).interphaseHooked) return;
+  const read = fs.read;
+  const hooked = function (this: unknown, stream: EmscriptenStream, buffer: ArrayBufferView, offset: number, length: number, position?: number): number {
+    const n = read.call(this, stream, buffer, offset, length, position);
+    const g = readGuard;
+    if (!g || !(n >= 4)) return n;
+    // The wasm heap arrives as HEAP8 (signed): look at the bytes read as unsigned.
+    const block = new Uint8Array(buffer.buffer, buffer.byteOffset + offset, n);
+    if (block[0] === 0x47 && block[1] === 0x43 && block[2] === 0x4f && block[3] === 0x4c) {
+      const defect = globalHeapDefect(block, g.lengthSize);
+      if (defect) {
+        g.defect ??= `${defect} (global heap collection at byte ${position ?? '?'})`;
+        throw new fs.ErrnoError(EIO);
+      }
+    }
+    return n;
+  };
+  (hooked as { interphaseHooked?: boolean }).interphaseHooked = true;
+  fs.read = hooked;
+}
+
+/**
+ * Check one global heap collection (HDF5 File Format Specification, "Global Heap": "GCOL",
+ * version, 3 reserved bytes, collection size; then objects of index (2), reference count (2),
+ * reserved (4), size (L) and data padded to 8 bytes; a last object 0 is the free space, its
+ * size including its header). Returns what is wrong when the objects do not tile the collection
+ * — exactly the layouts HDF5's own walk cannot leave — or null when they do, or when `block`
+ * holds only the first part of the collection (HDF5 reads it whole before walking it).
+ */
+export function globalHeapDefect(block: Uint8Array, lengthSize: number): string | null {
+  const L = lengthSize;
+  const align8 = (x: number): number => Math.ceil(x / 8) * 8;
+  const headerBytes = align8(8 + L);
+  if (block.length < headerBytes || block[4] !== 1) return null;
+  const len = (at: number): number => {
+    let v = 0;
+    for (let i = L - 1; i >= 0; i--) v = v * 256 + block[at + i]!;
+    return v;
+  };
+  const size = len(8);
+  if (size > block.length) return null;
+  if (size < headerBytes) return `a global heap collection of at least ${headerBytes} bytes (got ${size})`;
+  const objHeader = 8 + L;
+  for (let p = headerBytes; p < size; ) {
+    if (p + objHeader > size) break; // the tail too small for an object header is free space
+    const index = block[p]! | (block[p + 1]! << 8);
+    const objSize = len(p + 8);
+    const need = index > 0 ? objHeader + align8(objSize) : objSize;
+    if (!(need > 0) || need > size - p) {
+      return `global heap object ${index} of ${objSize} bytes at byte ${p} of a ${size}-byte collection: objects that fit the collection`;
+    }
+    p += need;
+  }
+  return null;
+}
+
+/** HDF5 "size of lengths" from the superblock at `sig` (format spec: versions 0/1 byte 14, 2/3 byte 10). */
+function superblockLengthSize(head: Uint8Array, sig: number): number {
+  const version = head[sig + 8];
+  const v = version === 0 || version === 1 ? head[sig + 14] : version === 2 || version === 3 ? head[sig + 10] : undefined;
+  return v === 2 || v === 4 || v === 8 || v === 16 || v === 32 ? v : 8;
 }
 
 /** HDF5's error stack as one line: the innermost frame's message says what actually failed. */
@@ -79,15 +222,18 @@ export function isDataset(e: H5Entity): e is Dataset {
 export class Hdf5Handle {
   private closed = false;
   private constructor(
-    private readonly mod: H5Module,
     readonly file: H5File,
     readonly source: FileSource,
     readonly readerId: string,
     private readonly tempDir: string | null,
+    private readonly lengthSize: number,
   ) {}
 
   static async open(source: FileSource, readerId: string): Promise<Hdf5Handle> {
-    const mod = await h5module();
+    await h5module();
+    const head = await source.read(0, Math.min(4096, source.size));
+    const sig = findHdf5Signature(head);
+    const lengthSize = sig < 0 ? 8 : superblockLengthSize(head, sig);
     let path = source.path;
     let tempDir: string | null = null;
     if (!path) {
@@ -96,8 +242,8 @@ export class Hdf5Handle {
       await copySourceTo(source, path);
     }
     try {
-      const file = guarded(mod, source.name, readerId, 'an HDF5 file HDF5 can open', () => new h5wasm.File(path, 'r'));
-      return new Hdf5Handle(mod, file, source, readerId, tempDir);
+      const file = guarded(source.name, readerId, lengthSize, 'an HDF5 file HDF5 can open', () => new h5wasm.File(path, 'r'));
+      return new Hdf5Handle(file, source, readerId, tempDir, lengthSize);
     } catch (e) {
       if (tempDir) await rm(tempDir, { recursive: true, force: true });
       throw e;
@@ -107,7 +253,7 @@ export class Hdf5Handle {
   /** Run h5wasm code; any throw becomes FormatError(file, null, expected + HDF5's reason). */
   call<T>(expected: string, fn: () => T): T {
     if (this.closed) throw new FormatError(this.source.name, null, `${expected} (file already closed)`, this.readerId);
-    return guarded(this.mod, this.source.name, this.readerId, expected, fn);
+    return guarded(this.source.name, this.readerId, this.lengthSize, expected, fn);
   }
 
   fail(expected: string): FormatError {
@@ -156,7 +302,7 @@ export class Hdf5Handle {
     if (this.closed) return;
     this.closed = true;
     try {
-      guarded(this.mod, this.source.name, this.readerId, 'closing the HDF5 file', () => this.file.close());
+      guarded(this.source.name, this.readerId, this.lengthSize, 'closing the HDF5 file', () => this.file.close());
     } finally {
       if (this.tempDir) await rm(this.tempDir, { recursive: true, force: true });
     }
@@ -176,16 +322,29 @@ function byteOrder(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function guarded<T>(mod: H5Module, file: string, readerId: string, expected: string, fn: () => T): T {
-  mod.activate_throwing_error_handler();
+function guarded<T>(file: string, readerId: string, lengthSize: number, expected: string, fn: () => T): T {
+  const outer = readGuard;
+  const guard = { lengthSize, defect: null as string | null, diag: '' };
+  readGuard = guard;
+  let result: T;
   try {
-    return fn();
+    result = fn();
   } catch (e) {
     if (e instanceof FormatError) throw e;
-    throw new FormatError(file, null, `${expected} (HDF5: ${conciseHdf5Message(e)})`, readerId);
+    throw failure(file, readerId, expected, guard, e);
   } finally {
-    mod.deactivate_throwing_error_handler();
+    readGuard = outer;
   }
+  // h5wasm goes on after a failed HDF5 call (a read that failed leaves its buffer as it was):
+  // whatever it returned is not data.
+  if (guard.defect || /HDF5-DIAG: Error detected/.test(guard.diag)) throw failure(file, readerId, expected, guard, null);
+  return result;
+}
+
+function failure(file: string, readerId: string, expected: string, guard: { defect: string | null; diag: string }, e: unknown): FormatError {
+  if (guard.defect) return new FormatError(file, null, `${expected}: ${guard.defect}`, readerId);
+  const reason = guard.diag ? conciseHdf5Message(guard.diag) : conciseHdf5Message(e);
+  return new FormatError(file, null, `${expected} (HDF5: ${reason})`, readerId);
 }
 
 async function copySourceTo(source: FileSource, path: string): Promise<void> {
