@@ -12,7 +12,7 @@
  */
 import type { MetaTree, MetaValue } from '../../api/dataset.js';
 import { FormatDeclined, FormatError } from '../format-error.js';
-import type { ZipArchive } from '../neware/zip-archive.js';
+import type { ZipArchive } from '../zip-archive.js';
 import { excelDaysToIso, mapArbinLabels, type ArbinColumn } from './columns.js';
 import { isArbinHeader, parseArbinDate, READER_ID } from './parse-csv.js';
 

@@ -11,7 +11,7 @@ import type { Column, DatasetEntry, MetaTree, NormalisedMetadata } from '../../a
 import type { FileSource } from '../file-source.js';
 import { checkedSize, FormatDeclined, FormatError, MAX_ALLOCATION_BYTES } from '../format-error.js';
 import type { NumericArray, OpenedFile, Reader } from '../types.js';
-import { isZipMagic, ZipArchive } from '../neware/zip-archive.js';
+import { isZipMagic, ZipArchive } from '../zip-archive.js';
 import { unixToIso, type ArbinColumn } from './columns.js';
 import { isArbinHeader, parseArbinCsv, parseArbinMetadataCsv, READER_ID } from './parse-csv.js';
 import { hasJetMagic, parseArbinRes } from './parse-res.js';

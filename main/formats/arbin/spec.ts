@@ -8,7 +8,7 @@
  * See README.md.
  */
 import type { FormatSpec, SniffResult } from '../types.js';
-import { firstLocalName, isZipMagic } from '../neware/zip-archive.js';
+import { firstLocalName, isZipMagic } from '../zip-archive.js';
 import { isArbinHeader } from './parse-csv.js';
 import { hasJetMagic } from './parse-res.js';
 

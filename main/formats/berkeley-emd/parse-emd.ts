@@ -13,7 +13,7 @@
  */
 import type { Dataset, Group } from 'h5wasm/node';
 import type { MetaTree, MetaValue } from '../../api/dataset.js';
-import { asText, h5TypeInfo, isDataset, isGroup, type H5TypeInfo, type Hdf5Handle } from '../velox-emd/hdf5-file.js';
+import { asText, h5TypeInfo, isDataset, isGroup, type H5TypeInfo, type Hdf5Handle } from '../hdf5/hdf5-file.js';
 
 /** Bounds on the walk: real files have a handful of groups. */
 const MAX_GROUPS = 10000;

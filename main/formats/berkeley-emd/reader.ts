@@ -7,7 +7,7 @@ import type { DatasetEntry, Selection } from '../../api/dataset.js';
 import type { FileSource } from '../file-source.js';
 import { FormatDeclined } from '../format-error.js';
 import type { NumericArray, OpenedFile, Reader } from '../types.js';
-import { checkAbort, checkSelection, components, elementBytes, findHdf5Signature, Hdf5Handle, permute, readHyperslab } from '../velox-emd/hdf5-file.js';
+import { checkAbort, checkSelection, components, elementBytes, findHdf5Signature, Hdf5Handle, permute, readHyperslab } from '../hdf5/hdf5-file.js';
 import { veloxVersion } from '../velox-emd/parse-velox.js';
 import { mapEmdArray } from './map-dataset.js';
 import { parseEmd, type EmdArray } from './parse-emd.js';

@@ -4,7 +4,7 @@
  * content (groups tagged emd_group_type) and declines Velox files.
  */
 import type { SniffResult } from '../types.js';
-import { findHdf5Signature } from '../velox-emd/hdf5-file.js';
+import { findHdf5Signature } from '../hdf5/hdf5-file.js';
 
 export const BERKELEY_EMD_ID = 'berkeley-emd';
 export const BERKELEY_EMD_NAME = 'Berkeley EMD / EMD 1.0 (py4DSTEM) (HDF5)';

@@ -10,7 +10,7 @@ import type { DatasetEntry, Selection } from '../../api/dataset.js';
 import { NodeFileSource, type FileSource } from '../file-source.js';
 import { FormatDeclined, FormatError } from '../format-error.js';
 import type { NumericArray, OpenedFile, Reader } from '../types.js';
-import { applySteps, boxCount, checkAbort, checkSelection, emptyOf, readBox, repr, toTyped, type Typed } from '../mrc/array-io.js';
+import { applySteps, boxCount, checkAbort, checkSelection, emptyOf, readBox, repr, toTyped, type Typed } from '../array-io.js';
 import { mapTia, type TiaLayout } from './map-dataset.js';
 import { findObjectInfoBlocks, parseObjectInfo, type EmiObjectInfo } from './parse-emi.js';
 import { DATA_1D, parseSer, readElementHeader } from './parse-ser.js';

@@ -5,7 +5,7 @@
 import type { DatasetEntry, Selection } from '../../api/dataset.js';
 import type { FileSource } from '../file-source.js';
 import type { NumericArray, OpenedFile, Reader } from '../types.js';
-import { applySteps, boxCount, checkAbort, checkSelection, emptyOf, halfToFloat, readBox, repr, toTyped, type Typed } from './array-io.js';
+import { applySteps, boxCount, checkAbort, checkSelection, emptyOf, halfToFloat, readBox, repr, toTyped, type Typed } from '../array-io.js';
 import { mapMrc, type MrcLayout } from './map-dataset.js';
 import { parseMrcHeader } from './parse-header.js';
 import { MRC_EXTENSIONS, MRC_ID, MRC_NAME, MRC_VERSION, sniffMrc } from './spec.js';

@@ -29,7 +29,7 @@ import {
 } from './parse-ndc.js';
 import { nanColumn, type AuxSeries, type NewareRecords, type RecordColumns } from './records.js';
 import { decodeXml, findElements, xmlToMeta } from './xml-lite.js';
-import type { ZipArchive } from './zip-archive.js';
+import type { ZipArchive } from '../zip-archive.js';
 
 /** Upper bound on one inflated .ndc member (the largest real ones are a few hundred MB). */
 export const MAX_NDC_BYTES = 768 * 1024 * 1024;

@@ -15,7 +15,7 @@ import { READER_ID } from './parse-ndc.js';
 import { parseNdax } from './parse-ndax.js';
 import type { NewareRecords } from './records.js';
 import { newareSpec } from './spec.js';
-import { isZipMagic, ZipArchive } from './zip-archive.js';
+import { isZipMagic, ZipArchive } from '../zip-archive.js';
 
 /** Largest .nda read into memory. */
 export const MAX_NDA_BYTES = MAX_ALLOCATION_BYTES;

@@ -8,7 +8,7 @@
  */
 import type { FormatSpec, SniffResult } from '../types.js';
 import { hasNdaMagic } from './parse-nda.js';
-import { firstLocalName, isZipMagic } from './zip-archive.js';
+import { firstLocalName, isZipMagic } from '../zip-archive.js';
 
 /** Member names BTSDA writes into an .ndax. */
 export const NDAX_MEMBER = /^(?:EditStep\.xml|Step\.xml|TestInfo\.xml|VersionInfo\.xml|DAComment\.xml|data(?:_[A-Za-z0-9_]+)?\.ndc)$/;

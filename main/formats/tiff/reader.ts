@@ -6,7 +6,7 @@ import type { DatasetEntry, Selection } from '../../api/dataset.js';
 import type { FileSource } from '../file-source.js';
 import { FormatError } from '../format-error.js';
 import type { NumericArray, OpenedFile, Reader } from '../types.js';
-import { applySteps, boxCount, checkAbort, checkSelection, emptyOf, halfToFloat, repr, toTyped, type Typed } from '../mrc/array-io.js';
+import { applySteps, boxCount, checkAbort, checkSelection, emptyOf, halfToFloat, repr, toTyped, type Typed } from '../array-io.js';
 import { DecodeError, decompress, undoHorizontalDifferencing, COMPRESSION_NAMES } from './decompress.js';
 import { mapTiff, type TiffLayout, type TiffPage } from './map-dataset.js';
 import { parseTiff } from './parse-ifd.js';

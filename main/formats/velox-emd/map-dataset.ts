@@ -10,7 +10,7 @@
  * axes from AcquisitionMetadata.Data {offset, dispersion} in eV.
  */
 import type { Axis, DatasetEntry, DatasetKind, MetaTree, MetaValue, NormalisedMetadata, Quantity } from '../../api/dataset.js';
-import type { Hdf5Handle } from './hdf5-file.js';
+import type { Hdf5Handle } from '../hdf5/hdf5-file.js';
 import { at, isObject, num, str, type VeloxArray, type VeloxEels, type VeloxFile, type VeloxImage, type VeloxSpectrum } from './parse-velox.js';
 import { SpectrumStream } from './spectrum-stream.js';
 

@@ -16,7 +16,7 @@
  */
 import type { Dataset, Group } from 'h5wasm/node';
 import type { MetaTree, MetaValue } from '../../api/dataset.js';
-import { asText, h5TypeInfo, type H5TypeInfo, type Hdf5Handle } from './hdf5-file.js';
+import { asText, h5TypeInfo, type H5TypeInfo, type Hdf5Handle } from '../hdf5/hdf5-file.js';
 
 /** Largest Metadata column we parse (Velox writes 60000 bytes). */
 const MAX_METADATA_BYTES = 16 << 20;

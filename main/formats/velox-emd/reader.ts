@@ -9,11 +9,11 @@ import type { DatasetEntry, Selection } from '../../api/dataset.js';
 import type { FileSource } from '../file-source.js';
 import { FormatDeclined } from '../format-error.js';
 import type { NumericArray, OpenedFile, Reader } from '../types.js';
-import { checkAbort, checkSelection, components, elementBytes, Hdf5Handle, permute, readHyperslab } from './hdf5-file.js';
+import { checkAbort, checkSelection, components, elementBytes, Hdf5Handle, permute, readHyperslab } from '../hdf5/hdf5-file.js';
 import { mapVelox, type VeloxLayout } from './map-dataset.js';
 import { parseVelox, veloxVersion } from './parse-velox.js';
 import { sniffVeloxEmd, VELOX_EMD_EXTENSIONS, VELOX_EMD_ID, VELOX_EMD_NAME, VELOX_EMD_VERSION } from './spec.js';
-import { findHdf5Signature } from './hdf5-file.js';
+import { findHdf5Signature } from '../hdf5/hdf5-file.js';
 
 class VeloxOpenedFile implements OpenedFile {
   readonly readerId = VELOX_EMD_ID;

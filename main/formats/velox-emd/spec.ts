@@ -6,7 +6,7 @@
  * and a /Data group), declining the other flavour so the registry tries berkeley-emd.
  */
 import type { SniffResult } from '../types.js';
-import { findHdf5Signature } from './hdf5-file.js';
+import { findHdf5Signature } from '../hdf5/hdf5-file.js';
 
 export const VELOX_EMD_ID = 'velox-emd';
 export const VELOX_EMD_NAME = 'Thermo Fisher Velox EMD (HDF5)';

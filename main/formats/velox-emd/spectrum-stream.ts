@@ -15,7 +15,7 @@
  */
 import type { Dataset } from 'h5wasm/node';
 import { FormatError } from '../format-error.js';
-import { checkAbort, readHyperslab, type Hdf5Handle } from './hdf5-file.js';
+import { checkAbort, readHyperslab, type Hdf5Handle } from '../hdf5/hdf5-file.js';
 
 export const STREAM_SEPARATOR = 65535;
 /** Values per block read from the stream (8 MiB of uint16). */

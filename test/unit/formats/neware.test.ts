@@ -11,7 +11,7 @@ import { MemorySource } from '../../../main/formats/file-source.js';
 import { FormatDeclined, FormatError } from '../../../main/formats/format-error.js';
 import { chargeFirstCycles, testTime } from '../../../main/formats/neware/map-records.js';
 import { newareReader } from '../../../main/formats/neware/reader.js';
-import { crc32, ZipArchive } from '../../../main/formats/neware/zip-archive.js';
+import { crc32, ZipArchive } from '../../../main/formats/zip-archive.js';
 import { syntheticCycling, writeNda29, writeNdax, type NewareFixtureRecord } from '../../fixtures/writers/neware-writer.js';
 
 async function open(name: string, bytes: Uint8Array) {

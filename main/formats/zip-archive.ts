@@ -12,8 +12,8 @@
  * verified.
  */
 import { Inflate } from 'fflate';
-import type { FileSource } from '../file-source.js';
-import { FormatError } from '../format-error.js';
+import type { FileSource } from './file-source.js';
+import { FormatError } from './format-error.js';
 
 export interface ZipMember {
   name: string;

@@ -1,11 +1,10 @@
 /**
  * Typed-array helpers shared by the mrc, tiff and fei-tia readers: selection checks, byte-order
  * aware decoding, half-float widening and box reads of C-ordered fixed-size elements.
- * Lives in mrc/ because the format folders are owned separately; candidate for a common module.
  */
-import type { DType, Selection } from '../../api/dataset.js';
-import type { FileSource } from '../file-source.js';
-import type { NumericArray } from '../types.js';
+import type { DType, Selection } from '../api/dataset.js';
+import type { FileSource } from './file-source.js';
+import type { NumericArray } from './types.js';
 
 export type Typed =
   | Int8Array
