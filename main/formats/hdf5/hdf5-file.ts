@@ -28,7 +28,15 @@
  *   that starts with a collection ("GCOL") is checked first (globalHeapDefect) and refused with an
  *   I/O error when its objects do not tile it; HDF5 then fails cleanly and the reason is reported.
  */
-import h5wasm, { type Dataset, type File as H5File, type Group } from 'h5wasm/node';
+import type { Dataset, File as H5File, Group } from 'h5wasm/node';
+
+type H5Lib = (typeof import('h5wasm/node'))['default'];
+/**
+ * h5wasm is loaded on first use, not at import: every worker imports the reader registry, and
+ * most never open an HDF5 file (under tsx, importing h5wasm's multi-megabyte module also costs
+ * ~600 MiB of transient memory).
+ */
+let h5wasm: H5Lib;
 import { mkdtemp, open as openFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,7 +79,9 @@ interface H5Module {
 
 let modulePromise: Promise<H5Module> | undefined;
 function h5module(): Promise<H5Module> {
-  modulePromise ??= (h5wasm.ready as unknown as Promise<H5Module>).then((mod) => {
+  modulePromise ??= import('h5wasm/node').then(async (lib) => {
+    h5wasm = lib.default;
+    const mod = (await h5wasm.ready) as unknown as H5Module;
     hookReads(mod);
     hookStderr(mod);
     hookMalloc(mod);
