@@ -16,6 +16,13 @@ const CASES = Number(process.env.FUZZ_CASES ?? 10_000);
 /** Targets marked slow (HDF5 through a temp file and h5wasm per case) run this many instead. */
 const CASES_SLOW = Number(process.env.FUZZ_CASES_SLOW ?? Math.min(CASES, 2_000));
 const CASE_MS = 2_000;
+/**
+ * HDF5 targets get a wider bound: a corrupt on-disk string length makes HDF5 allocate (and h5wasm
+ * grow its heap to ~1.5 GB) before it finds the pointer invalid — finite but up to ~2.3 s in a
+ * fresh process on this 2-core machine. Still a bound: a real hang fails.
+ */
+const HDF5_CASE_MS = 8_000;
+const HDF5_READERS = new Set(['velox-emd', 'berkeley-emd']);
 
 async function exercise(file: OpenedFile): Promise<void> {
   for (const e of file.entries) {
@@ -70,7 +77,7 @@ describe('reader fuzzing', () => {
           slowest = dt;
           slowestCase = `case ${k}, ${kind} of ${seed.name}`;
         }
-        if (dt > CASE_MS) failures.push(`case ${k} (${kind} of ${seed.name}) took ${dt.toFixed(0)} ms`);
+        if (dt > (HDF5_READERS.has(t.reader.id) ? HDF5_CASE_MS : CASE_MS)) failures.push(`case ${k} (${kind} of ${seed.name}) took ${dt.toFixed(0)} ms`);
       }
       const total = (performance.now() - started) / 1000;
       console.log(
