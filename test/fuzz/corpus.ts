@@ -41,7 +41,7 @@ import { syntheticCycling as newareCycling, writeNda29, writeNdax } from '../fix
 import { syntheticArbin, writeArbinCsv, writeArbinXlsx } from '../fixtures/writers/arbin-writer.js';
 import { syntheticCycling, utf8, writeBdf, writeGenericCsv, writeMaccor, writeNovonix, writePec } from '../fixtures/writers/cycler-text-writers.js';
 import { writeCsv, writeGamry, writeVersaStudio, writeZPlot, type EisPoints } from '../fixtures/writers/eis-writers.js';
-import { buildBcf } from './bcf-builder.js';
+import { buildBcf } from '../fixtures/writers/bcf-writer.js';
 
 export interface Seed {
   name: string;
@@ -277,8 +277,8 @@ function spxSeeds(): Seed[] {
 
 function bcfSeeds(): Seed[] {
   return [
-    { name: 'plain.bcf', bytes: buildBcf({ compressed: false, chunk: 1024, seed: 3 }) },
-    { name: 'zlib.bcf', bytes: buildBcf({ compressed: true, chunk: 1024, seed: 7 }) },
+    { name: 'plain.bcf', bytes: buildBcf({ compressed: false, chunk: 1024, seed: 3 }).bytes },
+    { name: 'zlib.bcf', bytes: buildBcf({ compressed: true, chunk: 1024, seed: 7 }).bytes },
   ];
 }
 
