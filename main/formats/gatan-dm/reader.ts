@@ -6,6 +6,7 @@
  */
 import type { DType, Selection } from '../../api/dataset.js';
 import type { FileSource } from '../file-source.js';
+import { checkAbort, readBox } from '../array-io.js';
 import { FormatDeclined, FormatError } from '../format-error.js';
 import type { NumericArray, OpenedFile, Reader } from '../types.js';
 import { mapDataset, type DmLayout } from './map-dataset.js';
@@ -62,80 +63,6 @@ function toTyped(bytes: Uint8Array, ctor: Ctor, compBytes: number, fileLE: boole
   return new ctor(b.buffer as ArrayBuffer, b.byteOffset, b.byteLength / compBytes);
 }
 
-function checkAbort(signal?: AbortSignal): void {
-  if (signal?.aborted) throw signal.reason ?? new DOMException('Aborted', 'AbortError');
-}
-
-/** Read a box (start/count per storage axis) of fixed-size elements stored C-order from `base`. */
-async function readBox(
-  src: FileSource,
-  base: number,
-  shape: number[],
-  start: number[],
-  count: number[],
-  elemBytes: number,
-  signal?: AbortSignal,
-): Promise<Uint8Array> {
-  const nd = shape.length;
-  const strides = new Array<number>(nd);
-  let s = 1;
-  for (let i = nd - 1; i >= 0; i--) {
-    strides[i] = s;
-    s *= shape[i]!;
-  }
-  // Largest suffix of axes covered completely: those fold into one contiguous run.
-  let k = nd - 1;
-  while (k > 0 && start[k] === 0 && count[k] === shape[k]) k--;
-  const runElems = count[k]! * strides[k]!;
-  const runBytes = runElems * elemBytes;
-  let nRuns = 1;
-  for (let i = 0; i < k; i++) nRuns *= count[i]!;
-  const total = runBytes * nRuns;
-  let first = 0;
-  let last = 0;
-  for (let i = 0; i < nd; i++) {
-    first += start[i]! * strides[i]!;
-    last += (start[i]! + count[i]! - 1) * strides[i]!;
-  }
-  const spanBytes = (last - first + 1) * elemBytes;
-  if (nRuns === 1 || spanBytes === total) return src.read(base + first * elemBytes, total);
-  const out = new Uint8Array(total);
-  const idx = new Array<number>(k).fill(0);
-  const runOffset = (): number => {
-    let e = start[k]! * strides[k]!;
-    for (let i = 0; i < k; i++) e += (start[i]! + idx[i]!) * strides[i]!;
-    return e;
-  };
-  const next = (): void => {
-    for (let i = k - 1; i >= 0; i--) {
-      if (++idx[i]! < count[i]!) return;
-      idx[i] = 0;
-    }
-  };
-  if (spanBytes <= Math.max(4 * total, 8 << 20)) {
-    // Sparse but close together: one read of the span beats many small reads.
-    const span = await src.read(base + first * elemBytes, spanBytes);
-    for (let r = 0; r < nRuns; r++) {
-      const off = (runOffset() - first) * elemBytes;
-      out.set(span.subarray(off, off + runBytes), r * runBytes);
-      next();
-    }
-    return out;
-  }
-  const BATCH = 64;
-  for (let r = 0; r < nRuns; r += BATCH) {
-    checkAbort(signal);
-    const jobs: Promise<void>[] = [];
-    for (let j = r; j < Math.min(nRuns, r + BATCH); j++) {
-      const off = base + runOffset() * elemBytes;
-      const dst = j * runBytes;
-      jobs.push(src.read(off, runBytes).then((b) => out.set(b, dst)));
-      next();
-    }
-    await Promise.all(jobs);
-  }
-  return out;
-}
 
 /**
  * Unpack DM's half-plane FFT rows (types 27/28): each stored row holds floor(nx/2)+1 complex

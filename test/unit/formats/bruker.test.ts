@@ -7,29 +7,9 @@ import { brukerDateTime } from '../../../main/formats/bruker-spx/map-spectrum.js
 import { brukerSpxReader } from '../../../main/formats/bruker-spx/reader.js';
 import { sniffBrukerSpx } from '../../../main/formats/bruker-spx/spec.js';
 import { decodeXml, parseBrukerNumber, parseXml } from '../../../main/formats/bruker-spx/xml.js';
-import { spxBytes, writeSpx, type WriteSpxOptions } from '../../fixtures/writers/spx-writer.js';
-import { buildBcf, sfs } from '../../fixtures/writers/bcf-writer.js';
+import { spxBytes, writeSpx } from '../../fixtures/writers/spx-writer.js';
+import { buildBcf, COUNTS, sfs, spxOpts } from '../../fixtures/writers/bcf-writer.js';
 
-const COUNTS = Array.from({ length: 256 }, (_, i) => (i === 10 ? 4000 : Math.round(50 * Math.exp(-((i - 120) ** 2) / 30)) + (i % 7)));
-
-function spxOpts(extra: Partial<WriteSpxOptions> = {}): WriteSpxOptions {
-  return {
-    name: 'LiPON region 3',
-    counts: COUNTS,
-    calibAbs: -0.4725,
-    calibLin: 0.01,
-    date: new Date(Date.UTC(2018, 2, 4, 10, 6, 4)),
-    realTime_ms: 40000,
-    lifeTime_ms: 25000,
-    deadTime_percent: 38,
-    primaryEnergy_kV: 15,
-    elevation_deg: 35,
-    azimuth_deg: 45,
-    magnification: 666.6666667,
-    elements: ['Mn', 'Ni', 'O', 'P'],
-    ...extra,
-  };
-}
 
 async function openSpx(text: string, name = 'fixture.spx') {
   return brukerSpxReader.open(new MemorySource(name, spxBytes(text)));
