@@ -3,24 +3,20 @@
  * current; the voltage–capacity view appears; a second file with the same header maps itself.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { ARTIFACTS, e2eUnavailable, launchBrowser, startServer, watchErrors, type ServerProc } from './harness.js';
+import { ARTIFACTS, e2eUnavailable, openUiSession, type UiSession } from './harness.js';
 import { synthGcpl } from '../fixtures/writers/mpt-writer.js';
 
 const skip = e2eUnavailable();
 
 describe.skipIf(!!skip)('column mapping in headless Chromium', () => {
-  let browser: Browser;
-  let srv: ServerProc;
-  let page: Page;
-  let errors: string[];
+  let ui: UiSession;
   let files: string[];
 
   beforeAll(async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'interphase-e2e-csv-'));
+    ui = await openUiSession('csv');
+    const dir = ui.dir;
     const g = synthGcpl({ cycles: 3, capacity_mAh: 0.4, ce: 0.99, fade: 0, currentmA: 0.8, pointsPerHalfCycle: 30 });
     const col = (l: string) => g.columns.find((c) => c.label === l)!.values;
     const t = col('time/s');
@@ -30,26 +26,14 @@ describe.skipIf(!!skip)('column mapping in headless Chromium', () => {
     for (let k = 0; k < t.length; k++) lines.push(`${t[k]}\t${e[k]}\t${i[k]}`);
     files = [join(dir, 'run1.tsv'), join(dir, 'run2.tsv')];
     for (const f of files) await writeFile(f, lines.join('\n') + '\n');
-    srv = await startServer({ home: join(dir, 'home'), config: join(dir, 'config') });
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1500, height: 1000 } });
-    errors = watchErrors(page);
   });
-  afterAll(async () => {
-    await browser?.close();
-    await srv?.stop();
-  });
+  afterAll(async () => ui?.close());
 
-  async function importFile(f: string): Promise<void> {
-    const chooser = page.waitForEvent('filechooser');
-    await page.getByTestId('import').click();
-    await (await chooser).setFiles(f);
-  }
+  const importFile = (f: string) => ui.importFiles([f]);
 
   it('maps the columns, then remembers the mapping for the next file', async () => {
-    await page.goto(srv.url);
-    await page.getByTestId('new-project-name').fill('CSV');
-    await page.getByTestId('create-project').click();
+    const { page } = ui;
+    await ui.newProject('CSV');
     await importFile(files[0]!);
     await page.getByTestId('column-mapping').waitFor({ timeout: 30_000 });
     expect(await page.getByTestId('cycling-view').count()).toBe(0);
@@ -62,6 +46,6 @@ describe.skipIf(!!skip)('column mapping in headless Chromium', () => {
     await importFile(files[1]!);
     await expect.poll(() => page.getByTestId('column-mapping').textContent(), { timeout: 30_000 }).toContain('applied: time ← Zeit (s)');
     await expect.poll(() => page.getByTestId('cycle-count').textContent(), { timeout: 30_000 }).toContain('3 cycles in file');
-    expect(errors).toEqual([]);
+    expect(ui.errors).toEqual([]);
   });
 });

@@ -3,43 +3,28 @@
  * descriptor-built form whose results (with units) and provenance are shown.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { ARTIFACTS, e2eUnavailable, launchBrowser, startServer, watchErrors, type ServerProc } from './harness.js';
+import { ARTIFACTS, e2eUnavailable, openUiSession, type UiSession } from './harness.js';
 import { sampleGcplMpt } from '../fixtures/sample-data.js';
 
 const skip = e2eUnavailable();
 
 describe.skipIf(!!skip)('electrochemistry views in headless Chromium', () => {
-  let browser: Browser;
-  let srv: ServerProc;
-  let page: Page;
-  let errors: string[];
+  let ui: UiSession;
   let file: string;
 
   beforeAll(async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'interphase-e2e-echem-'));
-    file = join(dir, 'LNMO_GCPL.mpt');
+    ui = await openUiSession('echem');
+    file = join(ui.dir, 'LNMO_GCPL.mpt');
     await writeFile(file, sampleGcplMpt());
-    srv = await startServer({ home: join(dir, 'home'), config: join(dir, 'config') });
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1500, height: 1000 } });
-    errors = watchErrors(page);
   });
-  afterAll(async () => {
-    await browser?.close();
-    await srv?.stop();
-  });
+  afterAll(async () => ui?.close());
 
   it('shows dQ/dV peaks and runs a cycling summary with normalisation', async () => {
-    await page.goto(srv.url);
-    await page.getByTestId('new-project-name').fill('Echem');
-    await page.getByTestId('create-project').click();
-    const chooser = page.waitForEvent('filechooser');
-    await page.getByTestId('import').click();
-    await (await chooser).setFiles(file);
+    const { page } = ui;
+    await ui.newProject('Echem');
+    await ui.importFiles([file]);
     await page.getByTestId('cycling-view').waitFor({ timeout: 30_000 });
     await page.getByRole('button', { name: 'dQ/dV', exact: true }).click();
     await expect.poll(async () => Number((await page.getByTestId('dqdv-peaks').textContent())?.split(' ')[0]), { timeout: 30_000 }).toBeGreaterThan(0);
@@ -56,6 +41,6 @@ describe.skipIf(!!skip)('electrochemistry views in headless Chromium', () => {
     expect(results).toMatch(/meanCoulombicEfficiency\s*99\.6\d* ± /);
     expect(await page.getByTestId('analysis-provenance').textContent()).toContain('echem.cycling-summary v1.0.0');
     await page.screenshot({ path: join(ARTIFACTS, 'cycling-summary.png') });
-    expect(errors).toEqual([]);
+    expect(ui.errors).toEqual([]);
   });
 });

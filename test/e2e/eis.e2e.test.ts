@@ -3,11 +3,9 @@
  * analysis panel reports R with its uncertainty and is overlaid on the Nyquist plot.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { ARTIFACTS, e2eUnavailable, launchBrowser, startServer, watchErrors, type ServerProc } from './harness.js';
+import { ARTIFACTS, e2eUnavailable, openUiSession, type UiSession } from './harness.js';
 import { writeZPlot } from '../fixtures/writers/eis-writers.js';
 import { evaluateCircuit } from '../../main/analysis/eis/impedance-model.js';
 import { parseCircuit } from '../../main/analysis/eis/circuit-parser.js';
@@ -15,36 +13,23 @@ import { parseCircuit } from '../../main/analysis/eis/circuit-parser.js';
 const skip = e2eUnavailable();
 
 describe.skipIf(!!skip)('impedance in headless Chromium', () => {
-  let browser: Browser;
-  let srv: ServerProc;
-  let page: Page;
-  let errors: string[];
+  let ui: UiSession;
   let file: string;
 
   beforeAll(async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'interphase-e2e-eis-'));
-    file = join(dir, 'LiPON_EIS.z');
+    ui = await openUiSession('eis');
+    file = join(ui.dir, 'LiPON_EIS.z');
     // A LiPON film between blocking electrodes: bulk arc then the electrode's capacitive tail.
     const freq = Float64Array.from({ length: 50 }, (_, i) => 1e6 * 10 ** (-i * 0.12));
     const z = evaluateCircuit(parseCircuit('R0-p(R1,CPE1)-CPE2'), [40, 4000, 3e-10, 0.93, 2e-6, 0.9], freq);
     await writeFile(file, writeZPlot({ freq, re: z.re, im: z.im }, { comments: true }), 'latin1');
-    srv = await startServer({ home: join(dir, 'home'), config: join(dir, 'config') });
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1500, height: 1000 } });
-    errors = watchErrors(page);
   });
-  afterAll(async () => {
-    await browser?.close();
-    await srv?.stop();
-  });
+  afterAll(async () => ui?.close());
 
   it('plots Nyquist/Bode, fits R0-p(R1,CPE1)-CPE2, overlays the fit', async () => {
-    await page.goto(srv.url);
-    await page.getByTestId('new-project-name').fill('EIS');
-    await page.getByTestId('create-project').click();
-    const chooser = page.waitForEvent('filechooser');
-    await page.getByTestId('import').click();
-    await (await chooser).setFiles(file);
+    const { page } = ui;
+    await ui.newProject('EIS');
+    await ui.importFiles([file]);
     await page.getByTestId('eis-view').waitFor({ timeout: 30_000 });
     await expect.poll(() => page.getByTestId('eis-count').textContent()).toContain('50 frequencies');
     await page.getByTestId('analysis-eis.circuit-fit').click();
@@ -59,6 +44,6 @@ describe.skipIf(!!skip)('impedance in headless Chromium', () => {
     await page.getByTestId('tree-dataset').first().click();
     await expect.poll(() => page.getByTestId('eis-view').textContent(), { timeout: 30_000 }).toContain('fit: R0-p(R1,CPE1)-CPE2');
     await page.screenshot({ path: join(ARTIFACTS, 'eis-nyquist-fit.png') });
-    expect(errors).toEqual([]);
+    expect(ui.errors).toEqual([]);
   });
 });

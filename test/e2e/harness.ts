@@ -4,7 +4,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
@@ -103,4 +104,49 @@ export async function callApi<T>(srv: ServerProc, method: string, args: unknown 
   const json = (await res.json()) as { ok: boolean; result?: T; error?: { message: string } };
   if (!json.ok) throw new Error(json.error?.message);
   return json.result as T;
+}
+
+/** One browser page on a fresh browser-mode server with its own workspace, for one e2e file. */
+export interface UiSession {
+  dir: string;
+  srv: ServerProc;
+  browser: Browser;
+  page: Page;
+  /** Page errors and console errors seen so far (a test ends with expect(errors).toEqual([])). */
+  errors: string[];
+  /** Start screen → a new project with this name. */
+  newProject(name: string): Promise<void>;
+  /** Click an import button and give the file chooser these files. */
+  importFiles(paths: string[], buttonTestId?: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function openUiSession(prefix: string, viewport = { width: 1500, height: 1000 }): Promise<UiSession> {
+  const dir = await mkdtemp(join(tmpdir(), `interphase-e2e-${prefix}-`));
+  const srv = await startServer({ home: join(dir, 'home'), config: join(dir, 'config') });
+  const browser = await launchBrowser();
+  const page = await browser.newPage({ viewport });
+  const errors = watchErrors(page);
+  return {
+    dir,
+    srv,
+    browser,
+    page,
+    errors,
+    async newProject(name) {
+      await page.goto(srv.url);
+      await page.getByTestId('new-project-name').fill(name);
+      await page.getByTestId('create-project').click();
+      await page.getByTestId('project-name').waitFor();
+    },
+    async importFiles(paths, buttonTestId = 'import') {
+      const chooser = page.waitForEvent('filechooser');
+      await page.getByTestId(buttonTestId).click();
+      await (await chooser).setFiles(paths);
+    },
+    async close() {
+      await browser.close();
+      await srv.stop();
+    },
+  };
 }
