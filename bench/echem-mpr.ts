@@ -2,10 +2,11 @@
  * Benchmark: the .mpr reader on a generated 1,000,000-row GCPL file (flags, time, Ewe, I, (Q-Qo),
  * cycle number — 33-byte records, EC-Lab ≥ 11.50 layout), against galvani in the same run.
  *
- * Interphase: open + readColumns of every column, best of 3, in this process.
+ * Interphase: open + readColumns of every column, best of 5, in this process.
+ * Columns come back in their stored widths (float32 stays float32, flags as bytes), as galvani's do.
  * galvani (echemdata/galvani, GPL-3.0, run as an external reference only — never vendored): a
  * local checkout named by GALVANI_DIR (e.g. /tmp/galvani), run with Debian's python3 + numpy;
- * MPRfile() + materialising every column and flag, best of 3, timed inside Python. When the
+ * MPRfile() + materialising every column and flag, best of 5, timed inside Python. When the
  * checkout, python3 or numpy is missing, galvani_s is null and the note says why.
  * ratio = interphase_s / galvani_s (below 1: Interphase is faster).
  */
@@ -20,7 +21,7 @@ import { synthCycling, writeMpr } from '../test/fixtures/writers/mpr-writer.js';
 
 const run = promisify(execFile);
 const ROWS = 1_000_000;
-const REPEATS = 3;
+const REPEATS = 5;
 
 export interface EchemMprResult {
   name: string;

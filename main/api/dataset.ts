@@ -61,6 +61,12 @@ export interface Axis {
   navigate: boolean;
 }
 
+/**
+ * Values of one table column as read: the typed array of the stored width (no 64-bit integers:
+ * table values are plain numbers). Analyses index it; nothing needs it widened to float64.
+ */
+export type ColumnArray = Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array;
+
 /** A column of a tabular dataset (cycler exports, EIS spectra). */
 export interface Column {
   name: string;

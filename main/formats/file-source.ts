@@ -19,6 +19,12 @@ export interface FileSource {
   readonly size: number;
   /** Read exactly `length` bytes at `offset`; throws FormatError if the file is shorter. */
   read(offset: number, length: number): Promise<Uint8Array>;
+  /**
+   * Fill `target` with the `target.byteLength` bytes at `offset` (FormatError if the file is
+   * shorter). Lets a reader that streams through a file reuse its buffers instead of faulting in
+   * a fresh one per chunk.
+   */
+  readInto(target: Uint8Array, offset: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -35,6 +41,9 @@ export class MemorySource implements FileSource {
       throw new FormatError(this.name, offset, `${length} bytes within the file (size ${this.size})`);
     }
     return this.bytes.subarray(offset, offset + length);
+  }
+  async readInto(target: Uint8Array, offset: number): Promise<void> {
+    target.set(await this.read(offset, target.byteLength));
   }
   async close(): Promise<void> {}
 }
@@ -59,7 +68,7 @@ export class NodeFileSource implements FileSource {
     }
     const buf = new Uint8Array(length);
     if (length <= PARALLEL_READ_THRESHOLD) {
-      await this.readInto(buf, 0, length, offset);
+      await this.readRange(buf, 0, length, offset);
       return buf;
     }
     // Large reads (whole images, movies) in parallel slices: libuv runs them on its thread pool,
@@ -67,12 +76,20 @@ export class NodeFileSource implements FileSource {
     const parts = Math.min(PARALLEL_READ_SLICES, Math.ceil(length / PARALLEL_READ_THRESHOLD));
     const slice = Math.ceil(length / parts / 4096) * 4096;
     const jobs: Promise<void>[] = [];
-    for (let at = 0; at < length; at += slice) jobs.push(this.readInto(buf, at, Math.min(slice, length - at), offset + at));
+    for (let at = 0; at < length; at += slice) jobs.push(this.readRange(buf, at, Math.min(slice, length - at), offset + at));
     await Promise.all(jobs);
     return buf;
   }
 
-  private async readInto(buf: Uint8Array, at: number, length: number, offset: number): Promise<void> {
+  async readInto(target: Uint8Array, offset: number): Promise<void> {
+    const length = target.byteLength;
+    if (offset < 0 || offset + length > this.size) {
+      throw new FormatError(this.name, offset, `${length} bytes within the file (size ${this.size})`);
+    }
+    await this.readRange(target, 0, length, offset);
+  }
+
+  private async readRange(buf: Uint8Array, at: number, length: number, offset: number): Promise<void> {
     let done = 0;
     while (done < length) {
       const { bytesRead } = await this.handle.read(buf, at + done, length - done, offset + done);

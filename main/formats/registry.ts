@@ -28,8 +28,10 @@ export function readerById(id: string): Reader | undefined {
 /** Order candidates: magic 'yes' first, then 'maybe', then extension matches; 'no' never. */
 export function rankReaders(head: Uint8Array, fileName: string, readers: readonly Reader[] = READERS): Reader[] {
   const ext = extname(fileName).slice(1).toLowerCase();
+  const binary = head.indexOf(0) >= 0;
   const scored: { r: Reader; score: number; i: number }[] = [];
   readers.forEach((r, i) => {
+    if (binary && r.text) return;
     const s = r.sniff(head, fileName);
     if (s === 'no') return;
     const extMatch = r.extensions.includes(ext) ? 1 : 0;

@@ -2,7 +2,7 @@
  * The reader interface every format folder implements (DESIGN.md "Formats: one folder each").
  * A reader is spec + parser + mapper; the registry discovers readers via main/formats/index.ts.
  */
-import type { Column, DatasetEntry, Selection } from '../api/dataset.js';
+import type { Column, ColumnArray, DatasetEntry, Selection } from '../api/dataset.js';
 import type { FileSource } from './file-source.js';
 
 /** How sure a reader is, from the first bytes and the name, that a file is its format. */
@@ -17,6 +17,12 @@ export interface FormatSpec {
   extensions: string[];
   /** Magic-byte check on the first up-to-4096 bytes; the file name is a tiebreaker only. */
   sniff(head: Uint8Array, fileName: string): SniffResult;
+  /**
+   * A text format (8-bit text: ASCII, Latin-1, Windows-1252, UTF-8). A head with a NUL byte is
+   * never one, so the registry does not ask its sniff — each text sniff decodes the 4 KiB head and
+   * runs its patterns, ~0.2–1.5 ms apiece, which every binary file open would otherwise pay.
+   */
+  text?: boolean;
   /**
    * Files this format needs beside the one opened (TIA: the .emi's `<name>_<n>.ser`), as
    * absolute paths. Import copies them together so the reader finds them by name again.
@@ -47,8 +53,12 @@ export interface OpenedFile {
   readonly entries: DatasetEntry[];
   /** Read a hyper-rectangle of an array entry, C order. */
   readSlice(entry: string, selection: Selection, signal?: AbortSignal): Promise<NumericArray>;
-  /** Read whole columns of a table entry (as float64 for numbers). */
-  readColumns?(entry: string, names: string[], signal?: AbortSignal): Promise<Record<string, Float64Array>>;
+  /**
+   * Read whole columns of a table entry. Each column comes in the typed array of its stored width
+   * (a binary float32 column as Float32Array, flags as Uint8Array; text formats as Float64Array):
+   * half the memory of widening everything, and every consumer indexes numbers either way.
+   */
+  readColumns?(entry: string, names: string[], signal?: AbortSignal): Promise<Record<string, ColumnArray>>;
   close(): Promise<void>;
 }
 
@@ -60,4 +70,4 @@ export interface Reader extends FormatSpec {
   open(source: FileSource): Promise<OpenedFile>;
 }
 
-export type { Column };
+export type { Column, ColumnArray };

@@ -15,7 +15,7 @@ import { binPlane, binningFor, planeStats, planeToFloat32 } from '../analysis/im
 import { cycleCurves, downsampleLttb, type CyclingColumns } from '../analysis/echem/cycling.js';
 import { defaultCycles } from '../analysis/echem/cycle-selection.js';
 import { findAnalysis, resolvedParameters, type AnalysisOutput } from '../services/analysis-catalog.js';
-import type { Column, ColumnMapping, Selection } from '../api/dataset.js';
+import type { Column, ColumnArray, ColumnMapping, Selection } from '../api/dataset.js';
 import { applyMapping } from '../formats/generic-csv/mapping.js';
 import type { Quantity } from '../api/dataset.js';
 import type { CycleCurvesMeta, DqdvCurvesMeta } from '../api/contract.js';
@@ -69,7 +69,7 @@ async function readTable(
   names: string[] | null,
   mapping: ColumnMapping | null | undefined,
   ctx: WorkerContext,
-): Promise<{ columns: Column[]; data: Record<string, Float64Array> }> {
+): Promise<{ columns: Column[]; data: Record<string, ColumnArray> }> {
   const { file, source } = await openPath(path);
   try {
     const e = findEntry(file.entries, entry, source.name);
@@ -90,7 +90,7 @@ async function readTable(
       return i;
     });
     const raw = await file.readColumns(e.entry, keys.map((i) => fileCols[i]!.name), ctx.signal);
-    const data: Record<string, Float64Array> = {};
+    const data: Record<string, ColumnArray> = {};
     wanted.forEach((n, k) => (data[n] = raw[fileCols[keys[k]!]!.name]!));
     return { columns: keys.map((i) => cols[i]!), data };
   } finally {

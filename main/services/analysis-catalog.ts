@@ -3,7 +3,7 @@
  * session records results, derived arrays and provenance.
  */
 import { ApiError, type AnalysisDescriptor } from '../api/contract.js';
-import type { Quantity } from '../api/dataset.js';
+import type { ColumnArray, Quantity } from '../api/dataset.js';
 import { cyclingSummaryAnalysis } from '../analysis/echem/cycling.js';
 import { cvPeaksAnalysis, dqdvAnalysis } from '../analysis/echem/differential-analyses.js';
 import { eisFitAnalysis, ionicConductivityAnalysis, linKkAnalysis } from '../analysis/eis/descriptors.js';
@@ -21,9 +21,15 @@ export interface AnalysisOutput {
   axes?: Record<string, string>;
 }
 
+/** An input column as the reader returned it (its stored width), with units. */
+export interface InputColumn {
+  units: string;
+  values: ColumnArray;
+}
+
 export interface RunnableAnalysis extends AnalysisDescriptor {
   /** Table analyses receive every column of their (first) input dataset by name. */
-  run(columns: Record<string, UnitArray>, params?: Record<string, unknown>): AnalysisOutput;
+  run(columns: Record<string, InputColumn>, params?: Record<string, unknown>): AnalysisOutput;
 }
 
 export const ANALYSES: readonly RunnableAnalysis[] = [cyclingSummaryAnalysis, dqdvAnalysis, cvPeaksAnalysis, eisFitAnalysis, eisBatchFitAnalysis, linKkAnalysis, ionicConductivityAnalysis];

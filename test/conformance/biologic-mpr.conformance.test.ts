@@ -12,6 +12,7 @@
  * their twins like the rest (the manifest lists 6; cv.issue_149 and peis.issue_225.with_ece are not
  * in the corpus directory).
  */
+import type { ColumnArray } from '../../main/api/dataset.js';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -46,7 +47,7 @@ interface ManifestEntry {
 
 interface Loaded {
   entry: DatasetEntry;
-  columns: Record<string, Float64Array>;
+  columns: Record<string, ColumnArray>;
 }
 
 async function load(file: string, reader = biologicMprReader): Promise<Loaded> {

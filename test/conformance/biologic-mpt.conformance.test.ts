@@ -7,6 +7,7 @@
  * per-half-cycle "Q charge"/"Q discharge" columns. yadg's mpr↔mpt consistency needs the .mpr
  * reader and is not checked here.
  */
+import type { ColumnArray } from '../../main/api/dataset.js';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -30,7 +31,7 @@ interface ManifestEntry {
 
 interface Loaded {
   entry: DatasetEntry;
-  columns: Record<string, Float64Array>;
+  columns: Record<string, ColumnArray>;
 }
 
 async function load(rel: string): Promise<Loaded> {

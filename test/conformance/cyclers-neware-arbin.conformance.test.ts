@@ -15,6 +15,7 @@
  * Global_Table) and cellpy's assertions; the CSV exports against their line counts, first lines
  * and BEEP's validator findings; the .xlsx against navani's shape and raw column list.
  */
+import type { ColumnArray } from '../../main/api/dataset.js';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -42,7 +43,7 @@ function manifest(): Entry[] {
 
 interface Loaded {
   entries: DatasetEntry[];
-  cols: Record<string, Float64Array>;
+  cols: Record<string, ColumnArray>;
   entry: DatasetEntry;
 }
 
@@ -306,7 +307,7 @@ function compareFrame(loaded: Loaded, frame: Frame, tsShift: number): string[] {
   const names = (entry.original.stepTypes ?? {}) as Record<string, string>;
   for (const name of frame.names) {
     const ref = frame.columns[name]!;
-    let ours: Float64Array | undefined;
+    let ours: ColumnArray | undefined;
     let cmp: (a: number, b: number | string) => boolean = (a, b) => f32eq(a, b as number);
     if (name === 'Status') {
       ours = cols['step type'];
@@ -352,14 +353,14 @@ async function checkNeware(e: Entry): Promise<string[]> {
   if (typeof src.cellpy_raw_n_rows === 'number' && n !== src.cellpy_raw_n_rows) problems.push(`rows ${n} ≠ cellpy ${src.cellpy_raw_n_rows}`);
   if (typeof src.cellpy_summary_n_cycles === 'number') {
     const cyc = cols['cycle number'];
-    const max = cyc ? cyc.reduce((m, v) => (v > m ? v : m), -Infinity) : NaN;
+    const max = cyc ? Array.from(cyc).reduce((m, v) => (v > m ? v : m), -Infinity) : NaN;
     if (max !== src.cellpy_summary_n_cycles) problems.push(`max cycle ${max} ≠ cellpy summary cycles ${src.cellpy_summary_n_cycles}`);
   }
   const summary = comp.reference_frame_summary as Record<string, unknown> | undefined;
   if (summary) {
     if (summary.n_rows !== n) problems.push(`rows ${n} ≠ reference ${String(summary.n_rows)}`);
-    const maxOf = (a: Float64Array | undefined) => (a ? a.reduce((m, v) => (v > m ? v : m), -Infinity) : NaN);
-    const minOf = (a: Float64Array | undefined) => (a ? a.reduce((m, v) => (v < m ? v : m), Infinity) : NaN);
+    const maxOf = (a: ColumnArray | undefined) => (a ? Array.from(a).reduce((m, v) => (v > m ? v : m), -Infinity) : NaN);
+    const minOf = (a: ColumnArray | undefined) => (a ? Array.from(a).reduce((m, v) => (v < m ? v : m), Infinity) : NaN);
     if (maxOf(cols['cycle (charge-first)']) !== summary.max_Cycle) problems.push(`max Cycle ${maxOf(cols['cycle (charge-first)'])} ≠ ${String(summary.max_Cycle)}`);
     if (maxOf(cols.step) !== summary.max_Step) problems.push(`max Step ${maxOf(cols.step)} ≠ ${String(summary.max_Step)}`);
     if (!f32eq(minOf(cols.Ecell), summary.voltage_min as number)) problems.push(`V min ${minOf(cols.Ecell)} ≠ ${String(summary.voltage_min)}`);
@@ -439,8 +440,8 @@ async function checkArbin(e: Entry, all: Entry[]): Promise<string[]> {
     const names = entry.columns!.map((c) => c.sourceName!.replace(/ \(.*\)$/, ''));
     if (JSON.stringify(names) !== JSON.stringify(t.columns)) problems.push(`columns ${names.join(',')} ≠ ${(t.columns as string[]).join(',')}`);
     if (entry.columns!.length !== src.cellpy_raw_n_columns) problems.push(`${entry.columns!.length} columns ≠ cellpy ${String(src.cellpy_raw_n_columns)}`);
-    const max = (a: Float64Array | undefined) => (a ? a.reduce((m, v) => Math.max(m, v), -Infinity) : NaN);
-    const min = (a: Float64Array | undefined) => (a ? a.reduce((m, v) => Math.min(m, v), Infinity) : NaN);
+    const max = (a: ColumnArray | undefined) => (a ? Array.from(a).reduce((m, v) => Math.max(m, v), -Infinity) : NaN);
+    const min = (a: ColumnArray | undefined) => (a ? Array.from(a).reduce((m, v) => Math.min(m, v), Infinity) : NaN);
     if (max(cols['cycle number']) !== t.max_Cycle_Index || max(cols['cycle number']) !== src.cellpy_summary_n_cycles) problems.push(`max cycle ${max(cols['cycle number'])}`);
     if (max(cols['step index']) !== t.max_Step_Index) problems.push(`max step ${max(cols['step index'])}`);
     if (Math.abs(min(cols.Ecell) - (t.voltage_min as number)) > 1e-7 || Math.abs(max(cols.Ecell) - (t.voltage_max as number)) > 1e-7) problems.push('voltage range');

@@ -11,6 +11,7 @@
  * Maccor impedance export. cellpy/BEEP column counts describe their normalised frames (derived
  * columns added), not the files, and are not compared.
  */
+import type { ColumnArray } from '../../main/api/dataset.js';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -43,8 +44,8 @@ interface Loaded {
   readerId: string;
   entries: DatasetEntry[];
   entry: DatasetEntry;
-  data: Record<string, Float64Array>;
-  extra: Record<string, Record<string, Float64Array>>;
+  data: Record<string, ColumnArray>;
+  extra: Record<string, Record<string, ColumnArray>>;
 }
 
 async function load(rel: string): Promise<Loaded> {
@@ -59,7 +60,7 @@ async function load(rel: string): Promise<Loaded> {
   const entry = f.entries[0]!;
   const names = entry.columns!.map((c) => c.sourceName!);
   const data = await f.readColumns!(entry.entry, names);
-  const extra: Record<string, Record<string, Float64Array>> = {};
+  const extra: Record<string, Record<string, ColumnArray>> = {};
   for (const e of f.entries.slice(1)) extra[e.entry] = await f.readColumns!(e.entry, e.columns!.map((c) => c.name));
   await f.close();
   return { readerId: reader.id, entries: f.entries, entry, data, extra };
@@ -76,7 +77,7 @@ const EXPECTED_READER: Record<string, string> = {
   'neware-csv': 'generic-csv',
 };
 
-function col(l: Loaded, name: string): Float64Array | undefined {
+function col(l: Loaded, name: string): ColumnArray | undefined {
   const c = l.entry.columns!.find((x) => x.name === name);
   return c ? l.data[c.sourceName!] : undefined;
 }

@@ -60,7 +60,7 @@ async function readSpectrum(file: string) {
   const entry = opened.entries[0]!;
   const cols = await opened.readColumns!(entry.entry, ['freq', 'Re(Z)', '-Im(Z)']);
   await opened.close();
-  return { sniff, entry, freq: cols.freq!, re: cols['Re(Z)']!, im: cols['-Im(Z)']!.map((x) => -x) };
+  return { sniff, entry, freq: Float64Array.from(cols.freq!), re: Float64Array.from(cols['Re(Z)']!), im: Float64Array.from(cols['-Im(Z)']!, (x) => -x) };
 }
 
 const files = present ? readdirSync(join(DATA, 'eis')).filter((f) => !f.toLowerCase().endsWith('.mpt')).sort() : [];

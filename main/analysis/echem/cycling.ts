@@ -20,12 +20,12 @@
  * - Energy is ∫V dQ per half cycle (trapezoid in Q), in W·h; average voltage = energy / capacity.
  */
 import type { AnalysisDescriptor, ParamDescriptor } from '../../api/contract.js';
-import type { Quantity } from '../../api/dataset.js';
+import type { ColumnArray, Quantity } from '../../api/dataset.js';
 import { cRate, normalisers, type Normalisers } from './normalise.js';
 
 export interface ColumnData {
   units: string;
-  values: Float64Array;
+  values: ColumnArray;
 }
 export type CyclingColumns = Record<string, ColumnData>;
 
@@ -141,7 +141,8 @@ function scaled(col: ColumnData | undefined, table: Record<string, number>, what
   if (!col) return undefined;
   const f = table[col.units];
   if (f === undefined) throw new Error(`${what} column has unit "${col.units}"; expected one of ${Object.keys(table).join(', ')}`);
-  if (f === 1) return col.values;
+  // Analyses work in float64 whatever width the reader returned.
+  if (f === 1) return col.values instanceof Float64Array ? col.values : Float64Array.from(col.values);
   const out = new Float64Array(col.values.length);
   for (let i = 0; i < out.length; i++) out[i] = col.values[i]! * f;
   return out;
@@ -599,7 +600,7 @@ export interface CyclingSummaryResult {
 }
 
 export interface CyclingSummaryAnalysis extends AnalysisDescriptor {
-  run(columns: Record<string, UnitArray>, params?: Record<string, unknown>): CyclingSummaryResult;
+  run(columns: CyclingColumns, params?: Record<string, unknown>): CyclingSummaryResult;
 }
 
 export const cyclingSummaryAnalysis: CyclingSummaryAnalysis = {
@@ -610,7 +611,7 @@ export const cyclingSummaryAnalysis: CyclingSummaryAnalysis = {
   inputKinds: ['table'],
   requiredColumns: [['Ewe', 'Ecell', '<Ewe>'], ['I', '<I>', '(Q-Qo)', 'Q charge/discharge']],
   params: PARAMS,
-  run(columns: Record<string, UnitArray>, params: Record<string, unknown> = {}): CyclingSummaryResult {
+  run(columns: CyclingColumns, params: Record<string, unknown> = {}): CyclingSummaryResult {
     const p = resolveParams(params);
     const curves = cycleCurves(columns, {
       convention: p.convention,

@@ -7,13 +7,13 @@
 import type { ParamDescriptor } from '../../api/contract.js';
 import type { Quantity } from '../../api/dataset.js';
 import { fitMany, type Spectrum } from './fit.js';
-import { DEFAULT_CIRCUIT, eisFitAnalysis, parseValueMap, spectrumFromColumns, type EisAnalysisOutput, type EisRunnableAnalysis, type UnitArray } from './descriptors.js';
+import { DEFAULT_CIRCUIT, eisFitAnalysis, parseValueMap, spectrumFromColumns, type EisAnalysisOutput, type EisRunnableAnalysis, type InputColumn, type UnitArray } from './descriptors.js';
 
 /**
  * Row ranges of the separate sweeps: by the file's cycle/loop column when present, else where the
  * frequency jumps back up (a new sweep starts at the high end again).
  */
-export function splitSweeps(cols: Record<string, UnitArray>): { start: number; end: number; label: number }[] {
+export function splitSweeps(cols: Record<string, InputColumn>): { start: number; end: number; label: number }[] {
   const f = cols.freq?.values;
   if (!f) throw new Error("an EIS table needs a 'freq' column");
   const key = cols['cycle number']?.values ?? cols.loop?.values ?? cols['z cycle']?.values;
@@ -29,8 +29,8 @@ export function splitSweeps(cols: Record<string, UnitArray>): { start: number; e
   return out;
 }
 
-function sliceCols(cols: Record<string, UnitArray>, a: number, b: number): Record<string, UnitArray> {
-  const out: Record<string, UnitArray> = {};
+function sliceCols(cols: Record<string, InputColumn>, a: number, b: number): Record<string, InputColumn> {
+  const out: Record<string, InputColumn> = {};
   for (const [k, c] of Object.entries(cols)) out[k] = { units: c.units, values: c.values.subarray(a, b) };
   return out;
 }

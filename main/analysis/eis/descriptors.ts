@@ -8,7 +8,7 @@
  * too. Inside the analyses Z'' carries its physical sign (complex.ts).
  */
 import type { AnalysisDescriptor, ParamDescriptor } from '../../api/contract.js';
-import type { Quantity } from '../../api/dataset.js';
+import type { ColumnArray, Quantity } from '../../api/dataset.js';
 import { ionicConductivity } from './conductivity.js';
 import { fitCircuit, WEIGHTINGS, type CircuitFitResult, type Spectrum, type Weighting } from './fit.js';
 import { linKk, type LinKkFitType } from './lin-kk.js';
@@ -24,8 +24,14 @@ export interface EisAnalysisOutput {
   arrays: Record<string, UnitArray>;
 }
 
+/** A table column as the reader returned it (any stored width), with units. */
+export interface InputColumn {
+  units: string;
+  values: ColumnArray;
+}
+
 export interface EisRunnableAnalysis extends AnalysisDescriptor {
-  run(columns: Record<string, UnitArray>, params?: Record<string, unknown>): EisAnalysisOutput;
+  run(columns: Record<string, InputColumn>, params?: Record<string, unknown>): EisAnalysisOutput;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -38,12 +44,12 @@ const IM_NAMES = ['Im(Z)', "Z''", 'Zimag', 'Zim'];
 const TO_HZ: Record<string, number> = { Hz: 1, mHz: 1e-3, kHz: 1e3, MHz: 1e6 };
 const TO_OHM: Record<string, number> = { Ω: 1, Ohm: 1, ohm: 1, ohms: 1, mΩ: 1e-3, kΩ: 1e3, MΩ: 1e6 };
 
-function pick(cols: Record<string, UnitArray>, names: string[]): UnitArray | undefined {
+function pick(cols: Record<string, InputColumn>, names: string[]): InputColumn | undefined {
   for (const n of names) if (cols[n]) return cols[n];
   return undefined;
 }
 
-function scaledValues(col: UnitArray, table: Record<string, number>, what: string, sign = 1): Float64Array {
+function scaledValues(col: InputColumn, table: Record<string, number>, what: string, sign = 1): Float64Array {
   const f = table[col.units];
   if (f === undefined) throw new Error(`${what} column has unit '${col.units}'; expected one of ${Object.keys(table).join(', ')}`);
   return Float64Array.from(col.values, (v) => v * f * sign);
@@ -57,7 +63,7 @@ export interface SpectrumSelection {
 }
 
 /** Spectrum from table columns; rows with non-finite values or f ≤ 0 are dropped. */
-export function spectrumFromColumns(cols: Record<string, UnitArray>, sel: SpectrumSelection = {}): Spectrum {
+export function spectrumFromColumns(cols: Record<string, InputColumn>, sel: SpectrumSelection = {}): Spectrum {
   const fc = pick(cols, FREQ_NAMES);
   const rc = pick(cols, RE_NAMES);
   const nic = pick(cols, NEG_IM_NAMES);
@@ -187,7 +193,7 @@ function selectionOf(p: Record<string, unknown>): SpectrumSelection {
   return { fMin: num(p, 'fMin', null), fMax: num(p, 'fMax', null), dropInductive: bool(p, 'dropInductive', false) };
 }
 
-function runFit(columns: Record<string, UnitArray>, p: Record<string, unknown>): CircuitFitResult {
+function runFit(columns: Record<string, InputColumn>, p: Record<string, unknown>): CircuitFitResult {
   const circuit = parseCircuit(str(p, 'circuit', DEFAULT_CIRCUIT));
   const spectrum = spectrumFromColumns(columns, selectionOf(p));
   return fitCircuit(spectrum, circuit, {

@@ -16,6 +16,7 @@ export const bdfCsvSpec: FormatSpec = {
   name: 'Battery Data Format (BDF) csv',
   version: '1.0.0',
   extensions: ['csv', 'bdf'],
+  text: true,
   sniff(head: Uint8Array, _fileName: string): SniffResult {
     return sniffBdf(head);
   },

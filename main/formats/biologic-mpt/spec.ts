@@ -33,6 +33,7 @@ export const biologicMptSpec: FormatSpec = {
   name: 'BioLogic EC-Lab text export (.mpt)',
   version: '1.0.0',
   extensions: ['mpt'],
+  text: true,
   sniff(head: Uint8Array, _fileName: string): SniffResult {
     return startsWithMptMagic(head) ? 'yes' : 'no';
   },

@@ -21,5 +21,6 @@ export const brukerSpxSpec: FormatSpec = {
   name: 'Bruker Esprit spectrum (.spx)',
   version: '1.0.0',
   extensions: ['spx'],
+  text: true,
   sniff: sniffBrukerSpx,
 };

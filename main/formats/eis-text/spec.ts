@@ -105,6 +105,7 @@ export const eisTextSpec: FormatSpec = {
   name: 'EIS text exports (ZPlot, Gamry, Autolab, Parstat, VersaStudio, PowerSuite, CH Instruments, CSV)',
   version: '1.0.0',
   extensions: ['z', 'dta', 'par', 'txt', 'csv'],
+  text: true,
   sniff(head: Uint8Array, _fileName: string): SniffResult {
     const d = detectDialect(head);
     if (d === null) return 'no';

@@ -35,5 +35,6 @@ export const emsaSpec: FormatSpec = {
   name: 'EMSA/MAS spectral data (ISO 22029)',
   version: '1.0.0',
   extensions: EMSA_EXTENSIONS,
+  text: true,
   sniff: sniffEmsa,
 };

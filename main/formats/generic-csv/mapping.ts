@@ -5,7 +5,7 @@
  *
  * Pure TS (no node:), safe to import from the renderer.
  */
-import type { Column, ColumnMapping, DatasetEntry } from '../../api/dataset.js';
+import type { Column, ColumnArray, ColumnMapping, DatasetEntry } from '../../api/dataset.js';
 import { respellUnit } from './units.js';
 
 /** The mapping type is part of the Dataset model (main/api/dataset.ts). */
@@ -147,8 +147,8 @@ export function applyMapping(entry: DatasetEntry, mapping: ColumnMapping): Datas
  * Columns keyed by (mapped) name with their units, from data read by name or vendor label — the
  * shape main/analysis/echem/cycling.ts takes.
  */
-export function mappedColumns(entry: DatasetEntry, data: Record<string, Float64Array>): Record<string, { units: string; values: Float64Array }> {
-  const out: Record<string, { units: string; values: Float64Array }> = {};
+export function mappedColumns(entry: DatasetEntry, data: Record<string, ColumnArray>): Record<string, { units: string; values: ColumnArray }> {
+  const out: Record<string, { units: string; values: ColumnArray }> = {};
   for (const c of entry.columns ?? []) {
     const v = data[c.name] ?? (c.sourceName !== undefined ? data[c.sourceName] : undefined);
     if (v) out[c.name] = { units: c.units, values: v };

@@ -11,6 +11,7 @@ export const genericCsvSpec: FormatSpec = {
   name: 'Delimited text table (CSV/TSV, any cycler)',
   version: '1.0.0',
   extensions: ['csv', 'tsv', 'txt', 'dat'],
+  text: true,
   sniff(head: Uint8Array, _fileName: string): SniffResult {
     if (!looksLikeText(head)) return 'no';
     // Complete lines only; a 4 KiB head of a wide export may hold just the header and a row.

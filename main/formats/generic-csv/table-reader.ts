@@ -8,7 +8,7 @@
  * again per readColumns call converting only the requested columns, so memory holds only what was
  * asked for (DESIGN.md "Data is read lazily"), as in the biologic-mpt reader.
  */
-import type { Column, DatasetEntry, DType, MetaTree, NormalisedMetadata } from '../../api/dataset.js';
+import type { Column, ColumnArray, DatasetEntry, DType, MetaTree, NormalisedMetadata } from '../../api/dataset.js';
 import type { FileSource } from '../file-source.js';
 import { FormatError } from '../format-error.js';
 import type { NumericArray, OpenedFile } from '../types.js';
@@ -75,7 +75,7 @@ export interface ReaderOptions {
 /** A small, fully parsed extra table (e.g. the Novonix summary sidecar). */
 export interface ExtraTable {
   entry: DatasetEntry;
-  data: Record<string, Float64Array>;
+  data: Record<string, ColumnArray>;
 }
 
 /** Read up to `limit` leading bytes: enough for the header and a head sample. */
@@ -267,11 +267,11 @@ class TextTableFile implements OpenedFile {
     throw new FormatError(this.source.name, null, `entry "${entry}" is a table: tables are read by column (readColumns)`, this.readerId);
   }
 
-  async readColumns(entry: string, names: string[], signal?: AbortSignal): Promise<Record<string, Float64Array>> {
+  async readColumns(entry: string, names: string[], signal?: AbortSignal): Promise<Record<string, ColumnArray>> {
     if (this.closed) throw new FormatError(this.source.name, null, 'an open file (it was closed)', this.readerId);
     const extra = this.extras.find((x) => x.entry.entry === entry);
     if (extra) {
-      const out: Record<string, Float64Array> = {};
+      const out: Record<string, ColumnArray> = {};
       for (const n of names) {
         const col = extra.entry.columns!.find((c) => c.name === n) ?? extra.entry.columns!.find((c) => c.sourceName === n);
         const v = col ? extra.data[col.name] : undefined;

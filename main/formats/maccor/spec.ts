@@ -29,6 +29,7 @@ export const maccorSpec: FormatSpec = {
   name: 'Maccor text export',
   version: '1.0.0',
   extensions: ['txt', 'csv'],
+  text: true,
   sniff(head: Uint8Array, _fileName: string): SniffResult {
     return sniffMaccor(head);
   },

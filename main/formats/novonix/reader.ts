@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { DatasetEntry } from '../../api/dataset.js';
+import type { ColumnArray, DatasetEntry } from '../../api/dataset.js';
 import { NodeFileSource, type FileSource } from '../file-source.js';
 import { FormatDeclined, FormatError } from '../format-error.js';
 import { planGeneric } from '../generic-csv/parser.js';
@@ -88,7 +88,7 @@ function summaryOnly(source: FileSource, extra: ExtraTable): OpenedFile {
     async readColumns(entry: string, names: string[]) {
       if (closed) throw new FormatError(source.name, null, 'an open file (it was closed)', READER_ID);
       if (entry !== 'summary') throw new FormatError(source.name, null, `entry "summary" (asked for "${entry}")`, READER_ID);
-      const out: Record<string, Float64Array> = {};
+      const out: Record<string, ColumnArray> = {};
       for (const n of names) {
         const col = extra.entry.columns!.find((c) => c.name === n || c.sourceName === n);
         const v = col ? extra.data[col.name] : undefined;

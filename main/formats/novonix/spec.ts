@@ -21,6 +21,7 @@ export const novonixSpec: FormatSpec = {
   name: 'Novonix csv export',
   version: '1.0.0',
   extensions: ['csv'],
+  text: true,
   sniff(head: Uint8Array, _fileName: string): SniffResult {
     return isNovonixData(head) || isNovonixSummary(head) ? 'yes' : 'no';
   },

@@ -19,6 +19,7 @@ export const pecSpec: FormatSpec = {
   name: 'PEC SBT csv export',
   version: '1.0.0',
   extensions: ['csv'],
+  text: true,
   sniff(head: Uint8Array, _fileName: string): SniffResult {
     return sniffPec(head);
   },

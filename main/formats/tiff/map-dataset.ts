@@ -8,7 +8,7 @@
 import type { Axis, DatasetEntry, DType } from '../../api/dataset.js';
 import { FormatError, MAX_ALLOCATION_BYTES } from '../format-error.js';
 import { COMPRESSION_NAMES, SUPPORTED_COMPRESSION } from './decompress.js';
-import { readCalibration, TAG, type Calibration } from './metadata.js';
+import { lengthToNm, readCalibration, TAG, type Calibration } from './metadata.js';
 import { MAX_PAGES, type TiffFile, type TiffIfd } from './parse-ifd.js';
 import { TIFF_ID } from './spec.js';
 
@@ -146,8 +146,8 @@ const sameGeometry = (a: TiffPage, b: TiffPage): boolean => a.width === b.width 
 
 function spatialAxes(p: TiffPage, cal: Calibration): Axis[] {
   return [
-    { name: 'y', units: cal.y?.units ?? '', size: p.height, scale: cal.y?.scale ?? 1, offset: 0, navigate: false },
-    { name: 'x', units: cal.x?.units ?? '', size: p.width, scale: cal.x?.scale ?? 1, offset: 0, navigate: false },
+    { name: 'y', units: cal.y?.units ?? '', size: p.height, scale: cal.y?.scale ?? 1, offset: cal.y?.offset ?? 0, navigate: false },
+    { name: 'x', units: cal.x?.units ?? '', size: p.width, scale: cal.x?.scale ?? 1, offset: cal.x?.offset ?? 0, navigate: false },
   ];
 }
 
@@ -195,13 +195,18 @@ export function mapTiff(file: TiffFile, name: string, size: number): { entries: 
   const layouts = new Map<string, TiffLayout>();
   const original = { ...cal.original, ifdCount: file.ifds.length, bigTiff: file.big, littleEndian: file.le };
   if (pages.length > 1 && pages.every((p) => sameGeometry(p, p0))) {
-    const zName = cal.z && Number(cal.imagej?.slices ?? 0) > 1 ? 'z' : 'frame';
-    const zAxis: Axis = zName === 'z' && cal.z
-      ? { name: 'z', units: cal.z.units, size: pages.length, scale: cal.z.scale, offset: 0, navigate: true }
+    // ImageJ: a calibrated z only when it says slices > 1; Gatan: the z tags calibrate the stack
+    // axis, named 'z' for a length and 'frame' otherwise (time series, tilt series).
+    const gatanZ = cal.source === 'gatan' && cal.z ? cal.z : undefined;
+    const zName = gatanZ ? (lengthToNm(gatanZ.units) !== undefined ? 'z' : 'frame') : cal.z && Number(cal.imagej?.slices ?? 0) > 1 ? 'z' : 'frame';
+    const zCal = gatanZ ?? (zName === 'z' ? cal.z : undefined);
+    const zAxis: Axis = zCal
+      ? { name: zName, units: zCal.units, size: pages.length, scale: zCal.scale, offset: zCal.offset ?? 0, navigate: true }
       : { name: 'frame', units: '', size: pages.length, scale: 1, offset: 0, navigate: true };
     entries.push({
       entry: 'stack', kind: 'image-stack', title, dtype: p0.dtype, shape: [pages.length, p0.height, p0.width],
       axes: [zAxis, ...spatialAxes(p0, cal)], metadata: { title, ...cal.md, frameCount: pages.length }, original, warnings,
+      ...(cal.intensity ? { intensity: cal.intensity } : {}),
     });
     layouts.set('stack', { le: file.le, pages });
   } else {
@@ -214,10 +219,11 @@ export function mapTiff(file: TiffFile, name: string, size: number): { entries: 
         entry: id, kind: 'image', title: pages.length > 1 ? `${title} (page ${p.ifd})` : title, dtype: p.dtype,
         shape: [p.height, p.width], axes: spatialAxes(p, c), metadata: { title, ...c.md },
         original: p === p0 ? original : c.original, warnings: p === p0 ? warnings : [...c.warnings],
+        ...(c.intensity ? { intensity: c.intensity } : {}),
       });
       layouts.set(id, { le: file.le, pages: [p] });
     }
   }
-  if (!cal.x) warnings.push('no pixel size in the file (no FEI, ImageJ or physical resolution tags)');
+  if (!cal.x) warnings.push('no pixel size in the file (no FEI, Gatan, ImageJ or physical resolution tags)');
   return { entries, layouts };
 }

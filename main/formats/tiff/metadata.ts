@@ -18,7 +18,17 @@ export const TAG = {
   ResolutionUnit: 296, Software: 305, DateTime: 306, Artist: 315, Predictor: 317, TileWidth: 322,
   TileLength: 323, TileOffsets: 324, TileByteCounts: 325, ExtraSamples: 338, SampleFormat: 339,
   FEI_SFEG: 34680, FEI_HELIOS: 34682,
+  // Gatan DigitalMicrograph calibration tags (private range): per axis units (ASCII), origin and
+  // scale (double), and the intensity calibration. x is the image width (columns), y its height,
+  // z the third (stack) axis — as RosettaSciIO's tiff writer sets them for DigitalMicrograph to
+  // read, and its reader reads them back (rsciio/tiff/_api.py _get_dm_kwargs_extratag).
+  GatanXUnits: 65003, GatanYUnits: 65004, GatanZUnits: 65005,
+  GatanXOrigin: 65006, GatanYOrigin: 65007, GatanZOrigin: 65008,
+  GatanXScale: 65009, GatanYScale: 65010, GatanZScale: 65011,
+  GatanIntensityUnits: 65022, GatanIntensityOffset: 65024, GatanIntensityScale: 65025,
 } as const;
+
+const GATAN_TAGS: readonly number[] = [65003, 65004, 65005, 65006, 65007, 65008, 65009, 65010, 65011, 65022, 65024, 65025];
 
 const TAG_NAMES: Record<number, string> = Object.fromEntries(Object.entries(TAG).map(([k, v]) => [v, k]));
 
@@ -98,11 +108,20 @@ function num(s: string | undefined): number | undefined {
   return Number.isFinite(v) ? v : undefined;
 }
 
+export interface AxisCalibration {
+  scale: number;
+  units: string;
+  /** Calibrated value of the first pixel (0 when the file gives none). */
+  offset?: number;
+}
+
 export interface Calibration {
-  x?: { scale: number; units: string };
-  y?: { scale: number; units: string };
-  z?: { scale: number; units: string };
-  source?: 'fei' | 'imagej' | 'resolution';
+  x?: AxisCalibration;
+  y?: AxisCalibration;
+  z?: AxisCalibration;
+  source?: 'fei' | 'gatan' | 'imagej' | 'resolution';
+  /** Counts → physical intensity (Gatan 65022/65024/65025). */
+  intensity?: { scale: number; offset: number; units: string };
   md: NormalisedMetadata;
   original: MetaTree;
   warnings: string[];
@@ -135,6 +154,44 @@ export function ifdToMeta(ifd: TiffIfd): MetaTree {
 
 function finite(v: number): number | null {
   return Number.isFinite(v) ? v : null;
+}
+
+/**
+ * Gatan DigitalMicrograph's TIFF calibration. An axis counts only with a finite, non-zero scale;
+ * origins are calibrated offsets of the first pixel, as RosettaSciIO reads and writes them.
+ */
+function readGatan(ifd: TiffIfd, cal: Calibration): void {
+  const axis = (unitsTag: number, originTag: number, scaleTag: number, name: string): AxisCalibration | undefined => {
+    const scale = first(ifd, scaleTag);
+    if (scale === undefined) return undefined;
+    if (!Number.isFinite(scale) || scale === 0) {
+      cal.warnings.push(`Gatan ${name} scale (tag ${scaleTag}) is ${scale}; that axis is left uncalibrated`);
+      return undefined;
+    }
+    const origin = first(ifd, originTag);
+    return { scale, units: text(ifd, unitsTag)?.trim() ?? '', offset: origin !== undefined && Number.isFinite(origin) ? origin : 0 };
+  };
+  const x = axis(TAG.GatanXUnits, TAG.GatanXOrigin, TAG.GatanXScale, 'x');
+  const y = axis(TAG.GatanYUnits, TAG.GatanYOrigin, TAG.GatanYScale, 'y');
+  const z = axis(TAG.GatanZUnits, TAG.GatanZOrigin, TAG.GatanZScale, 'z');
+  if (x || y) {
+    // One calibrated lateral axis and not the other: DM images have square pixels.
+    cal.x = x ?? { ...y! };
+    cal.y = y ?? { ...x! };
+    cal.source = 'gatan';
+  }
+  if (z) cal.z = z;
+  const iScale = first(ifd, TAG.GatanIntensityScale);
+  const iOffset = first(ifd, TAG.GatanIntensityOffset);
+  const iUnits = text(ifd, TAG.GatanIntensityUnits)?.trim();
+  if ((iScale !== undefined && Number.isFinite(iScale) && iScale !== 1) || (iOffset !== undefined && Number.isFinite(iOffset) && iOffset !== 0) || iUnits) {
+    cal.intensity = {
+      scale: iScale !== undefined && Number.isFinite(iScale) ? iScale : 1,
+      offset: iOffset !== undefined && Number.isFinite(iOffset) ? iOffset : 0,
+      units: iUnits ?? '',
+    };
+  }
+  cal.md.extra = { ...cal.md.extra, calibrationSource: 'Gatan DigitalMicrograph TIFF tags' };
 }
 
 export function readCalibration(ifd: TiffIfd): Calibration {
@@ -185,6 +242,8 @@ export function readCalibration(ifd: TiffIfd): Calibration {
     else if (canvas !== undefined && hfw !== undefined && hfw > 0) md.magnification = { value: canvas / hfw, unit: 'x' };
     if (Object.keys(extra).length) md.extra = extra;
   }
+
+  if (!cal.x && GATAN_TAGS.some((t) => ifd.fields.has(t))) readGatan(ifd, cal);
 
   const ij = desc !== undefined ? parseImageJ(desc) : undefined;
   if (ij) {

@@ -6,7 +6,7 @@
 import type { SniffResult } from '../types.js';
 
 export const TIFF_ID = 'tiff';
-export const TIFF_NAME = 'TIFF / BigTIFF (FEI/Thermo SEM-FIB, ImageJ, generic)';
+export const TIFF_NAME = 'TIFF / BigTIFF (FEI/Thermo SEM-FIB, Gatan, ImageJ, generic)';
 export const TIFF_VERSION = '1.0.0';
 export const TIFF_EXTENSIONS = ['tif', 'tiff', 'btf', 'tf8'];
 

@@ -6,7 +6,7 @@ import { MemorySource, NodeFileSource } from '../../../main/formats/file-source.
 import { FormatDeclined, FormatError } from '../../../main/formats/format-error.js';
 import { mapColumnLabel } from '../../../main/formats/biologic-mpt/columns.js';
 import { DATA_COLUMNS, FLAG_COLUMNS } from '../../../main/formats/biologic-mpr/column-ids.js';
-import { isoToOle, oleToIso, parseModuleDate, type DataLayout } from '../../../main/formats/biologic-mpr/parse-mpr.js';
+import { compileRecordDecoder, decodeColumns, isoToOle, oleToIso, parseModuleDate, STORED_ARRAY, type DataLayout, type RecordLayout } from '../../../main/formats/biologic-mpr/parse-mpr.js';
 import { biologicMprReader, createBiologicMprReader } from '../../../main/formats/biologic-mpr/reader.js';
 import { biologicMprSpec } from '../../../main/formats/biologic-mpr/spec.js';
 import { synthCycling, writeMpr, type MprWriterColumn, type WriteMprOptions } from '../../fixtures/writers/mpr-writer.js';
@@ -116,6 +116,36 @@ describe('biologic-mpr writer round trip', () => {
     expect(Object.keys(two)).toEqual(['Ewe', 'I Range']);
     expect(two['I Range']![1]).toBe(39);
     await f.close();
+  });
+
+  it('returns each column in its stored width, and the compiled decoder agrees with the reference decoder', async () => {
+    const rows = 33;
+    const bytes = writeMpr({ rows, columns: mixedColumns(rows) });
+    const f = await open(bytes);
+    const entry = f.entries[0]!;
+    const cols = await f.readColumns!('data', entry.columns!.map((c) => c.name));
+    // Stored width kept (as galvani's numpy arrays keep it): float32 → Float32Array, flags → bytes.
+    for (const c of entry.columns!) {
+      const want = { float32: Float32Array, float64: Float64Array, uint8: Uint8Array, uint16: Uint16Array, uint32: Uint32Array }[c.dtype as 'float32'];
+      expect(cols[c.name], `${c.name} (${c.dtype})`).toBeInstanceOf(want);
+    }
+    await f.close();
+    const parsed = (f as unknown as { parsed: { layout: RecordLayout; data: { recordsOffset: number } } }).parsed;
+    const { columns, recordBytes } = parsed.layout;
+    const records = bytes.subarray(parsed.data.recordsOffset, parsed.data.recordsOffset + rows * recordBytes);
+    const fast = columns.map((c) => new STORED_ARRAY[c.type](rows + 5));
+    const slow = columns.map((c) => new STORED_ARRAY[c.type](rows + 5));
+    // Into the middle of the outputs, as the chunk loop does.
+    compileRecordDecoder(recordBytes, columns)(records, rows, fast, 5);
+    decodeColumns(records, rows, recordBytes, columns, slow, 5);
+    columns.forEach((c, j) => expect(Array.from(fast[j]!), c.label).toEqual(Array.from(slow[j]!)));
+    expect(Array.from(fast[0]!.subarray(0, 5))).toEqual([0, 0, 0, 0, 0]);
+  });
+
+  it('refuses to compile a decoder for a column outside the record', () => {
+    const col = { id: 4, label: 'time/s', known: true, isFlag: false, type: 'f8' as const, offset: 30, mask: 0, shift: 0, dtype: 'float64' as const };
+    expect(() => compileRecordDecoder(33, [col])).toThrow(/ends past the 33-byte record/);
+    expect(() => compileRecordDecoder(33.5, [col])).toThrow(/not a non-negative integer/);
   });
 
   it('reads a file with no rows', async () => {

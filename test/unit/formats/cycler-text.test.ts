@@ -4,6 +4,7 @@
  * main/analysis/echem/cycling.ts, streaming = eager, sniffing, and bad input → FormatError with
  * line numbers.
  */
+import type { ColumnArray } from '../../../main/api/dataset.js';
 import { describe, expect, it } from 'vitest';
 import { cycleCurves, cycleMetrics } from '../../../main/analysis/echem/cycling.js';
 import type { DatasetEntry } from '../../../main/api/dataset.js';
@@ -34,7 +35,7 @@ const ds = syntheticCycling();
 
 interface Loaded {
   entry: DatasetEntry;
-  data: Record<string, Float64Array>;
+  data: Record<string, ColumnArray>;
   entries: DatasetEntry[];
 }
 
@@ -136,7 +137,7 @@ describe('maccor', () => {
     expect(l.entry.columns!.find((c) => c.name === 'ACImp')).toMatchObject({ units: 'Ω', sourceName: 'ACImp/Ohms' });
     expect([...l.data.time!]).toEqual(ds.time.map((t) => Number(t.toFixed(4))));
     expect([...l.data.Ecell!]).toEqual(ds.voltage.map((v) => Number(v.toFixed(8))));
-    expect(l.data['WF Chg Cap']!.every((v) => Number.isNaN(v))).toBe(true);
+    expect(Array.from(l.data['WF Chg Cap']!).every((v) => Number.isNaN(v))).toBe(true);
     expect(l.entry.metadata.acquisitionTime).toBe('2024-10-01');
     expect(l.entry.metadata.extra).toMatchObject({ channel: 52, barcode: '0000AB' });
     expect(l.entry.original.categories).toMatchObject({ state: ['R', 'C', 'D'] });

@@ -2,28 +2,18 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemorySource, NodeFileSource, type FileSource } from '../../../main/formats/file-source.js';
+import { MemorySource, NodeFileSource } from '../../../main/formats/file-source.js';
 import { FormatDeclined, FormatError } from '../../../main/formats/format-error.js';
 import { feiTiaReader } from '../../../main/formats/fei-tia/reader.js';
 import { parseTiaDate } from '../../../main/formats/fei-tia/map-dataset.js';
 import { writeEmi, writeSer, type SerWriteOptions } from '../../fixtures/writers/ser-writer.js';
+import { CountingSource } from '../../fixtures/counting-source.js';
 
 const full = (shape: number[]) => ({ start: shape.map(() => 0), count: shape });
 function list(a: ArrayLike<number | bigint>): number[] {
   return Array.from({ length: a.length }, (_, i) => Number(a[i]));
 }
 
-class CountingSource implements FileSource {
-  reads: { offset: number; length: number }[] = [];
-  constructor(private readonly inner: FileSource) {}
-  get name(): string { return this.inner.name; }
-  get size(): number { return this.inner.size; }
-  async read(offset: number, length: number): Promise<Uint8Array> {
-    this.reads.push({ offset, length });
-    return this.inner.read(offset, length);
-  }
-  close(): Promise<void> { return this.inner.close(); }
-}
 
 async function expectFormatError(p: Promise<unknown>): Promise<FormatError> {
   try {

@@ -425,6 +425,11 @@ describe('gatan-dm performance shape', () => {
         bytesRead += l;
         return src.read(o, l);
       },
+      readInto: async (t, o) => {
+        reads++;
+        bytesRead += t.byteLength;
+        return src.readInto(t, o);
+      },
       close: () => src.close(),
     };
     const f = await gatanDmReader.open(counting);

@@ -2,10 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemorySource, NodeFileSource, type FileSource } from '../../../main/formats/file-source.js';
+import { MemorySource, NodeFileSource } from '../../../main/formats/file-source.js';
 import { FormatDeclined, FormatError } from '../../../main/formats/format-error.js';
 import { mrcReader } from '../../../main/formats/mrc/reader.js';
 import { floatToHalf, mrcFrameBytes, packNibbles, writeMrc, writeMrcToFile, type MrcWriteOptions } from '../../fixtures/writers/mrc-writer.js';
+import { CountingSource } from '../../fixtures/counting-source.js';
 
 const full = (shape: number[]) => ({ start: shape.map(() => 0), count: shape });
 
@@ -15,20 +16,6 @@ function list(a: ArrayLike<number | bigint>): number[] {
   return out;
 }
 
-/** A source that records every read, to prove reads are lazy. */
-class CountingSource implements FileSource {
-  reads: { offset: number; length: number }[] = [];
-  constructor(private readonly inner: FileSource) {}
-  get name(): string { return this.inner.name; }
-  get size(): number { return this.inner.size; }
-  get path(): string | undefined { return this.inner.path; }
-  async read(offset: number, length: number): Promise<Uint8Array> {
-    this.reads.push({ offset, length });
-    return this.inner.read(offset, length);
-  }
-  close(): Promise<void> { return this.inner.close(); }
-  get bytesRead(): number { return this.reads.reduce((a, r) => a + r.length, 0); }
-}
 
 async function expectFormatError(p: Promise<unknown>): Promise<FormatError> {
   try {

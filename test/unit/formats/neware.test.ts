@@ -21,7 +21,7 @@ async function open(name: string, bytes: Uint8Array) {
   return { f, e, cols };
 }
 
-function expectClose(a: Float64Array, b: ArrayLike<number>, tol: number): void {
+function expectClose(a: ArrayLike<number>, b: ArrayLike<number>, tol: number): void {
   expect(a.length).toBe(b.length);
   for (let i = 0; i < a.length; i++) {
     if (Math.abs(a[i]! - b[i]!) > tol) throw new Error(`index ${i}: ${a[i]} vs ${b[i]} (tol ${tol})`);

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { MemorySource, type FileSource } from '../../../main/formats/file-source.js';
+import { MemorySource } from '../../../main/formats/file-source.js';
 import { FormatDeclined, FormatError } from '../../../main/formats/format-error.js';
 import { tiffReader } from '../../../main/formats/tiff/reader.js';
 import { lzwDecode, unpackBits } from '../../../main/formats/tiff/decompress.js';
 import { lengthToNm, parseFeiDateTime, parseIni } from '../../../main/formats/tiff/metadata.js';
 import { feiIni, lzwEncode, packBits, writeTiff, type TiffPageSpec, type TiffWriteOptions } from '../../fixtures/writers/tiff-writer.js';
 import { floatToHalf } from '../../fixtures/writers/mrc-writer.js';
+import { CountingSource } from '../../fixtures/counting-source.js';
 
 const full = (shape: number[]) => ({ start: shape.map(() => 0), count: shape });
 function list(a: ArrayLike<number | bigint>): number[] {
@@ -13,17 +14,6 @@ function list(a: ArrayLike<number | bigint>): number[] {
 }
 const open = (b: Uint8Array, name = 'a.tif') => tiffReader.open(new MemorySource(name, b));
 
-class CountingSource implements FileSource {
-  reads: { offset: number; length: number }[] = [];
-  constructor(private readonly inner: FileSource) {}
-  get name(): string { return this.inner.name; }
-  get size(): number { return this.inner.size; }
-  async read(offset: number, length: number): Promise<Uint8Array> {
-    this.reads.push({ offset, length });
-    return this.inner.read(offset, length);
-  }
-  close(): Promise<void> { return this.inner.close(); }
-}
 
 async function expectFormatError(p: Promise<unknown>): Promise<FormatError> {
   try {
@@ -253,6 +243,61 @@ describe('tiff calibration and metadata', () => {
     e = (await open(img({ resolution: { x: 72, y: 72, unit: 2 } }))).entries[0]!;
     expect(e.axes[1]).toMatchObject({ units: '', scale: 1 });
     expect(e.warnings.join(' ')).toMatch(/display default/);
+  });
+});
+
+describe('tiff Gatan DigitalMicrograph tags', () => {
+  // Tags as RosettaSciIO writes them for DigitalMicrograph: 65003/65006/65009 x (width) units,
+  // origin, scale; 65004/65007/65010 y; 65005/65008/65011 z; 65022/65024/65025 intensity.
+  const latin1 = (s: string) => [...s].map((c) => c.charCodeAt(0)).concat(0);
+  const gatan = (o: { x?: [string, number, number]; y?: [string, number, number]; z?: [string, number, number]; intensity?: [string, number, number] }): TiffPageSpec['extraTags'] => {
+    const tags: NonNullable<TiffPageSpec['extraTags']> = [];
+    const put = (u: number, or: number, sc: number, v?: [string, number, number]) => {
+      if (!v) return;
+      // Units as Latin-1 bytes (BYTE-typed ASCII), the way DM writes "µm".
+      tags.push({ tag: u, type: 2, values: v[0] }, { tag: or, type: 12, values: [v[1]] }, { tag: sc, type: 12, values: [v[2]] });
+    };
+    put(65003, 65006, 65009, o.x);
+    put(65004, 65007, 65010, o.y);
+    put(65005, 65008, 65011, o.z);
+    if (o.intensity) tags.push({ tag: 65022, type: 2, values: o.intensity[0] }, { tag: 65024, type: 12, values: [o.intensity[1]] }, { tag: 65025, type: 12, values: [o.intensity[2]] });
+    return tags;
+  };
+
+  it('reads per-axis units, origin and scale, and the intensity calibration', async () => {
+    const bytes = writeTiff({ pages: [{ width: 4, height: 3, type: 'uint16', data: new Uint16Array(12), extraTags: gatan({ x: ['nm', -1.5, 0.125], y: ['nm', 2, 0.25], intensity: ['e-', 100, 0.5] }) }] });
+    const e = (await open(bytes)).entries[0]!;
+    expect(e.axes[1]).toMatchObject({ name: 'x', units: 'nm', scale: 0.125, offset: -1.5 });
+    expect(e.axes[0]).toMatchObject({ name: 'y', units: 'nm', scale: 0.25, offset: 2 });
+    expect(e.intensity).toEqual({ scale: 0.5, offset: 100, units: 'e-' });
+    expect(e.metadata.extra?.calibrationSource).toBe('Gatan DigitalMicrograph TIFF tags');
+    expect(e.warnings.join(' ')).not.toMatch(/no pixel size/);
+  });
+
+  it('wins over the resolution tags, reads Latin-1 µ, and calibrates the stack axis of a multi-page file', async () => {
+    const page = (k: number): TiffPageSpec => ({
+      width: 4, height: 3, type: 'uint8', data: new Uint8Array(12).fill(k), resolution: { x: 72, y: 72, unit: 2 },
+      extraTags: [
+        ...gatan({ y: ['', 0, 0.002], z: ['s', 10, 0.5] })!,
+        // 65003 written as raw Latin-1 bytes: "µm" with 0xB5.
+        { tag: 65003, type: 1, values: latin1('\u00b5m') },
+        { tag: 65009, type: 12, values: [0.002] },
+      ],
+    });
+    const e = (await open(writeTiff({ pages: [page(0), page(1), page(2)] }))).entries[0]!;
+    expect(e.kind).toBe('image-stack');
+    expect(e.axes[0]).toMatchObject({ name: 'frame', units: 's', size: 3, scale: 0.5, offset: 10 });
+    expect(e.axes[2]).toMatchObject({ name: 'x', units: 'µm', scale: 0.002 });
+    // y had no units of its own in this file; its scale still comes from 65010.
+    expect(e.axes[1]).toMatchObject({ name: 'y', scale: 0.002 });
+    expect(e.intensity).toBeUndefined();
+  });
+
+  it('a zero scale is reported and the axis falls back to the other lateral axis', async () => {
+    const bytes = writeTiff({ pages: [{ width: 4, height: 3, type: 'uint8', data: new Uint8Array(12), extraTags: gatan({ x: ['nm', 0, 0.3], y: ['nm', 0, 0] }) }] });
+    const e = (await open(bytes)).entries[0]!;
+    expect(e.axes[0]).toMatchObject({ units: 'nm', scale: 0.3 });
+    expect(e.warnings.join(' ')).toMatch(/Gatan y scale \(tag 65010\) is 0/);
   });
 });
 
