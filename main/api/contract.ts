@@ -91,6 +91,15 @@ const Empty = v.strictObject({});
  * A figure is data, never code: which plot, of which dataset, with which view settings and style
  * preset. Stored as figures/<id>.json; re-rendered from the data every time it is opened.
  */
+/** A rectangle of an image in source pixels (x right, y down from the top-left pixel). */
+export const ImageRegionSchema = v.object({
+  x: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  y: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  width: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  height: v.pipe(v.number(), v.integer(), v.minValue(1)),
+});
+export type ImageRegion = v.InferOutput<typeof ImageRegionSchema>;
+
 export const FigureSpecSchema = v.object({
   plot: v.picklist(['image', 'voltage-capacity']),
   datasetId: Id,
@@ -100,6 +109,8 @@ export const FigureSpecSchema = v.object({
       frame: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 0),
       displayMin: v.pipe(v.number(), v.finite()),
       displayMax: v.pipe(v.number(), v.finite()),
+      /** The zoomed-in part shown, in source pixels; absent = the whole image. */
+      region: v.optional(ImageRegionSchema),
     }),
   ),
   cycles: v.optional(v.pipe(v.array(v.pipe(v.number(), v.integer(), v.minValue(0))), v.maxLength(10_000))),
@@ -177,6 +188,11 @@ export interface ImageMeta {
   height: number;
   /** Source pixels per returned pixel (≥ 1). */
   binning: number;
+  /** The part of the source image returned, in source pixels (the whole image unless zoomed). */
+  region: ImageRegion;
+  /** Size of the whole source image, in source pixels. */
+  fullWidth: number;
+  fullHeight: number;
   min: number;
   max: number;
   /** Robust display range (0.5 and 99.5 percentiles). */
@@ -331,6 +347,8 @@ export const contract = {
       id: Id,
       frame: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 0),
       maxSize: v.optional(v.pipe(v.number(), v.integer(), v.minValue(16), v.maxValue(8192)), 2048),
+      /** Read only this part (zoom): full resolution when it fits maxSize. Clipped to the image. */
+      region: v.optional(ImageRegionSchema),
     }),
     { binary: true },
   ),

@@ -7,11 +7,11 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import type { InspectResult, ImageMeta } from '../api/contract.js';
+import type { InspectResult, ImageMeta, ImageRegion } from '../api/contract.js';
 import { ApiError } from '../api/contract.js';
 import { elementCount, type DatasetEntry } from '../api/dataset.js';
 import { openPath } from '../formats/registry.js';
-import { binPlane, binningFor, planeStats, planeToFloat32 } from '../analysis/image/display-plane.js';
+import { binPlane, binningFor, clipRegion, planeStats, planeToFloat32 } from '../analysis/image/display-plane.js';
 import { cycleCurves, downsampleLttb, type CyclingColumns } from '../analysis/echem/cycling.js';
 import { defaultCycles } from '../analysis/echem/cycle-selection.js';
 import { findAnalysis, resolvedParameters, type AnalysisOutput } from '../services/analysis-catalog.js';
@@ -129,9 +129,12 @@ export const api = {
     }
   },
 
-  /** One display plane (frame) of an image entry, binned to ≤ maxSize per side, as float32. */
+  /**
+   * One display plane (frame) of an image entry, or the part of it in `region` (zoom), binned to
+   * ≤ maxSize per side, as float32. Only the region's rows and columns are read from the file.
+   */
   async readImage(
-    args: { path: string; entry: string; frame: number; maxSize: number },
+    args: { path: string; entry: string; frame: number; maxSize: number; region?: ImageRegion | null },
     ctx: WorkerContext,
   ): Promise<{ meta: Omit<ImageMeta, 'datasetId'>; data: ArrayBuffer }> {
     const { file, source } = await openPath(args.path);
@@ -152,13 +155,16 @@ export const api = {
         start[d] = rest % e.shape[d]!;
         rest = Math.floor(rest / e.shape[d]!);
       }
-      const count = e.shape.map((s, d) => (d >= nd - 2 ? s : 1));
+      const region = clipRegion(args.region, width, height);
+      start[nd - 2] = region.y;
+      start[nd - 1] = region.x;
+      const count = e.shape.map((s, d) => (d === nd - 2 ? region.height : d === nd - 1 ? region.width : 1));
       const raw = await file.readSlice(e.entry, { start, count }, ctx.signal);
       throwIfAborted(ctx.signal);
       ctx.progress(0.6);
-      const plane = planeToFloat32(raw, e.dtype, width * height);
-      const b = binningFor(width, height, args.maxSize);
-      const binned = binPlane(plane, width, height, b);
+      const plane = planeToFloat32(raw, e.dtype, region.width * region.height);
+      const b = binningFor(region.width, region.height, args.maxSize);
+      const binned = binPlane(plane, region.width, region.height, b);
       const stats = planeStats(binned.data);
       const ax = e.axes[nd - 1]!;
       const ay = e.axes[nd - 2]!;
@@ -170,6 +176,9 @@ export const api = {
           width: binned.width,
           height: binned.height,
           binning: b,
+          region,
+          fullWidth: width,
+          fullHeight: height,
           ...stats,
           pixelSize: {
             x: { value: (ax.scale ?? 1) * b, unit: ax.units },

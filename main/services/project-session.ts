@@ -4,7 +4,7 @@
  */
 import { basename } from 'node:path';
 import * as v from 'valibot';
-import type { AnalysisArraysMeta, MappingInfo, Binary, ColumnsMeta, CycleCurvesMeta, DqdvCurvesMeta, FigureSpec, ImageMeta, SliceMeta } from '../api/contract.js';
+import type { AnalysisArraysMeta, MappingInfo, Binary, ColumnsMeta, CycleCurvesMeta, DqdvCurvesMeta, FigureSpec, ImageMeta, ImageRegion, SliceMeta } from '../api/contract.js';
 import { ApiError, FigureSpecSchema } from '../api/contract.js';
 import type { Selection } from '../api/dataset.js';
 import type { AnalysisRecord, DatasetRecord, FigureRecord, OwnerRef, ProjectSnapshot, RecentProject } from '../api/project-types.js';
@@ -221,11 +221,11 @@ export class ProjectSession {
     });
   }
 
-  async readImage(id: string, frame: number, maxSize: number): Promise<Binary<ImageMeta>> {
+  async readImage(id: string, frame: number, maxSize: number, region?: ImageRegion): Promise<Binary<ImageMeta>> {
     const rec = this.dataset(id);
     const path = await this.rawPath(rec);
     const r = await this.o.jobs.track(`Read ${rec.dataset.title || rec.dataset.source.fileName}`, (job) =>
-      this.o.pool.run('readImage', { path, entry: rec.dataset.entry, frame, maxSize }, { signal: job.signal, onProgress: job.progress }),
+      this.o.pool.run('readImage', { path, entry: rec.dataset.entry, frame, maxSize, region: region ?? null }, { signal: job.signal, onProgress: job.progress }),
     );
     return { meta: { datasetId: id, ...r.meta }, data: r.data };
   }

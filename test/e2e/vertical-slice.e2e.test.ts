@@ -71,6 +71,26 @@ describe.skipIf(!!skip)('vertical slice in headless Chromium', () => {
     expect(await page.getByTestId('shape').textContent()).toContain('384 × 384');
     await page.screenshot({ path: join(ARTIFACTS, 'image-with-scale-bar.png') });
 
+    // Zoom: scroll on the image reads just the visible part; the scale bar follows the zoom.
+    const box = (await page.getByTestId('image-canvas').boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.25);
+    for (let i = 0; i < 3; i++) await page.mouse.wheel(0, -100);
+    await page.getByTestId('zoom-region').waitFor({ timeout: 30_000 });
+    // 3 notches of 1.25× → 384 / 1.953 ≈ 197 px field (whole source pixels), 4.9 nm across → a 1 nm bar.
+    await expect.poll(async () => (await page.getByTestId('zoom-region').textContent())!.replace(/\s+/g, ' '), { timeout: 30_000 }).toMatch(/of 384 × 384 px/);
+    const shown = (await page.getByTestId('pixel-size').textContent())!;
+    const w = Number(/(\d+) × (\d+) px \(full resolution\)/.exec(shown)?.[1]);
+    expect(w).toBeGreaterThanOrEqual(196);
+    expect(w).toBeLessThanOrEqual(198);
+    await expect.poll(async () => (await page.getByTestId('scale-bar-label').textContent())!.trim()).toBe('1 nm');
+    const zBar = await page.getByTestId('scale-bar').evaluate((el) => el.getBoundingClientRect().width);
+    const zImg = await page.getByTestId('image-canvas').evaluate((el) => el.getBoundingClientRect().width);
+    expect(zBar / zImg).toBeCloseTo(1 / (w * SAMPLE_IMAGE.pixelNm), 2);
+    await page.screenshot({ path: join(ARTIFACTS, 'image-zoomed.png') });
+    await page.getByTestId('zoom-reset').click();
+    await expect.poll(() => page.getByTestId('zoom-region').count()).toBe(0);
+    await expect.poll(async () => (await page.getByTestId('scale-bar-label').textContent())!.trim()).toBe('2 nm');
+
     // .mpt → voltage–capacity curves per cycle.
     await page.getByTestId('tree-cell').first().click();
     await importVia('cell-import', files.mpt);

@@ -24,6 +24,26 @@ export function planeToFloat32(data: NumericArray, dtype: DType, n: number): Flo
   return out;
 }
 
+/**
+ * The part of a width × height image to read: `region` clipped to the image (at least 1 × 1 pixel
+ * inside it), or the whole image when none is asked for.
+ */
+export function clipRegion(
+  region: { x: number; y: number; width: number; height: number } | null | undefined,
+  width: number,
+  height: number,
+): { x: number; y: number; width: number; height: number } {
+  if (!region) return { x: 0, y: 0, width, height };
+  const x = Math.min(Math.max(0, Math.floor(region.x)), width - 1);
+  const y = Math.min(Math.max(0, Math.floor(region.y)), height - 1);
+  return {
+    x,
+    y,
+    width: Math.max(1, Math.min(Math.ceil(region.width), width - x)),
+    height: Math.max(1, Math.min(Math.ceil(region.height), height - y)),
+  };
+}
+
 export function binningFor(width: number, height: number, maxSize: number): number {
   return Math.max(1, Math.ceil(Math.max(width, height) / maxSize));
 }

@@ -73,6 +73,25 @@ describe('backend', () => {
     expect(Math.min(...px.slice(0, 1000))).toBeGreaterThanOrEqual(r.meta.min);
   });
 
+  it('reads a zoomed region at full resolution: the same pixels as the whole plane, and only those', async () => {
+    const whole = await call('dataset.readImage', { id: imageId, maxSize: 2048 });
+    const n = SAMPLE_IMAGE.size;
+    expect(whole.meta.region).toEqual({ x: 0, y: 0, width: n, height: n });
+    expect([whole.meta.fullWidth, whole.meta.fullHeight]).toEqual([n, n]);
+    const region = { x: 37, y: 11, width: 50, height: 20 };
+    const part = await call('dataset.readImage', { id: imageId, maxSize: 2048, region });
+    expect(part.meta).toMatchObject({ width: 50, height: 20, binning: 1, region, fullWidth: n, fullHeight: n });
+    expect(part.meta.pixelSize.x.value).toBeCloseTo(SAMPLE_IMAGE.pixelNm, 7);
+    const a = new Float32Array(whole.data);
+    const b = new Float32Array(part.data);
+    for (const [y, x] of [[0, 0], [0, 49], [19, 0], [19, 49], [7, 23]] as const) expect(b[y * 50 + x]).toBe(a[(11 + y) * n + 37 + x]);
+    // A region reaching past the image is clipped to it; a small maxSize bins the region.
+    const edge = await call('dataset.readImage', { id: imageId, maxSize: 16, region: { x: n - 40, y: n - 40, width: 100, height: 100 } });
+    expect(edge.meta.region).toEqual({ x: n - 40, y: n - 40, width: 40, height: 40 });
+    expect(edge.meta).toMatchObject({ binning: 3, width: 14, height: 14 });
+    expect(edge.meta.pixelSize.x.value).toBeCloseTo(3 * SAMPLE_IMAGE.pixelNm, 7);
+  });
+
   it('gives voltage–capacity curves per cycle and a cycling summary with provenance', async () => {
     const curves = await call('echem.cycleCurves', { id: tableId });
     expect(curves.meta.cycles).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
