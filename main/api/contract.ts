@@ -221,6 +221,11 @@ export interface CycleCurvesMeta {
   voltageUnit: string;
   segments: { cycle: number; direction: 'charge' | 'discharge'; offset: number; length: number }[];
   cycles: number[];
+  /** The capacity window asked for (zoom), in capacityUnit; absent = every point. */
+  window?: { xMin: number; xMax: number };
+  /** Recorded points of the shown half cycles inside the window, and how many are drawn. */
+  pointsInView: number;
+  pointsShown: number;
 }
 
 /** dQ/dV curves per half cycle: concatenated [voltage..., dQ/dV...], with the peaks found. */
@@ -367,6 +372,13 @@ export const contract = {
       id: Id,
       cycles: v.optional(v.pipe(v.array(v.pipe(v.number(), v.integer(), v.minValue(0))), v.maxLength(10_000))),
       maxPointsPerSegment: v.optional(v.pipe(v.number(), v.integer(), v.minValue(10), v.maxValue(1_000_000)), 2000),
+      /** Zoom: decimate only the points whose capacity (in the file's capacity unit) is inside. */
+      window: v.optional(
+        v.pipe(
+          v.object({ xMin: v.pipe(v.number(), v.finite()), xMax: v.pipe(v.number(), v.finite()) }),
+          v.check((w) => w.xMax > w.xMin, 'window.xMax must exceed window.xMin'),
+        ),
+      ),
     }),
     { binary: true },
   ),

@@ -12,7 +12,7 @@ import { ApiError } from '../api/contract.js';
 import { elementCount, type DatasetEntry } from '../api/dataset.js';
 import { openPath } from '../formats/registry.js';
 import { binPlane, binningFor, clipRegion, planeStats, planeToFloat32 } from '../analysis/image/display-plane.js';
-import { cycleCurves, downsampleLttb, type CyclingColumns } from '../analysis/echem/cycling.js';
+import { cycleCurves, downsampleLttb, indicesInWindow, type CyclingColumns } from '../analysis/echem/cycling.js';
 import { defaultCycles } from '../analysis/echem/cycle-selection.js';
 import { findAnalysis, resolvedParameters, type AnalysisOutput } from '../services/analysis-catalog.js';
 import type { Column, ColumnArray, ColumnMapping, Selection } from '../api/dataset.js';
@@ -296,7 +296,7 @@ export const api = {
 
   /** Voltage–capacity curves per half cycle, LTTB-downsampled per segment for plotting. */
   async cycleCurves(
-    args: { path: string; entry: string; cycles: number[] | null; maxPointsPerSegment: number; mapping?: ColumnMapping | null },
+    args: { path: string; entry: string; cycles: number[] | null; maxPointsPerSegment: number; window?: { xMin: number; xMax: number } | null; mapping?: ColumnMapping | null },
     ctx: WorkerContext,
   ): Promise<{ meta: Omit<CycleCurvesMeta, 'datasetId'>; data: ArrayBuffer }> {
     const cols = await readAllColumns(args.path, args.entry, ctx, args.mapping);
@@ -305,7 +305,21 @@ export const api = {
     const all = [...new Set(curves.curves.map((c) => c.cycle))].sort((a, b) => a - b);
     const wanted = new Set(args.cycles ?? defaultCycles(all));
     const chosen = curves.curves.filter((c) => wanted.has(c.cycle));
-    const picks = chosen.map((c) => downsampleLttb(c.capacity, c.voltage, args.maxPointsPerSegment));
+    // Zoomed: only the points inside the capacity window are decimated, so the budget of points
+    // per half cycle is spent where the user looks — at enough zoom, every recorded point.
+    const win = args.window ?? null;
+    let pointsInView = 0;
+    const picks = chosen.map((c) => {
+      const inView = win ? indicesInWindow(c.capacity, win.xMin, win.xMax) : null;
+      pointsInView += inView ? inView.length : c.capacity.length;
+      if (!inView) return downsampleLttb(c.capacity, c.voltage, args.maxPointsPerSegment);
+      const sub = downsampleLttb(
+        Float64Array.from(inView, (i) => c.capacity[i]!),
+        Float64Array.from(inView, (i) => c.voltage[i]!),
+        args.maxPointsPerSegment,
+      );
+      return Uint32Array.from(sub, (k) => inView[k]!);
+    });
     const total = picks.reduce((a, p) => a + p.length, 0);
     const out = new Float64Array(2 * total);
     const segments: CycleCurvesMeta['segments'] = [];
@@ -320,7 +334,10 @@ export const api = {
       off += idx.length;
     });
     ctx.progress(1);
-    return { meta: { capacityUnit: curves.capacityUnit, voltageUnit: curves.voltageUnit, segments, cycles: all }, data: out.buffer };
+    return {
+      meta: { capacityUnit: curves.capacityUnit, voltageUnit: curves.voltageUnit, segments, cycles: all, ...(win ? { window: win } : {}), pointsInView, pointsShown: total },
+      data: out.buffer,
+    };
   },
 
   /** dQ/dV per half cycle of the chosen cycles (default overlay as for voltage–capacity). */

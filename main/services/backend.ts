@@ -109,7 +109,7 @@ export async function createBackend(options: BackendOptions = {}): Promise<Backe
     'dataset.readSlice': async (a) => session.readSlice(a.id, a.selection),
     'dataset.readColumns': async (a) => session.readColumns(a.id, a.columns),
     'dataset.spectrumSummary': async (a) => session.spectrumSummary(a.id),
-    'echem.cycleCurves': async (a) => session.cycleCurves(a.id, a.cycles ?? null, a.maxPointsPerSegment),
+    'echem.cycleCurves': async (a) => session.cycleCurves(a.id, a.cycles ?? null, a.maxPointsPerSegment, a.window),
     'figure.save': async (a) => session.saveFigure(a.title, a.spec),
     'figure.get': async (a) => session.figure(a.id),
     'figure.remove': async (a) => session.mutate(async (s) => (await s.removeFigure(a.id), null)),

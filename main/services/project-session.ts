@@ -262,13 +262,13 @@ export class ProjectSession {
     return { meta: { datasetId: id, ...r.meta }, data: r.data };
   }
 
-  async cycleCurves(id: string, cycles: number[] | null, maxPointsPerSegment: number): Promise<Binary<CycleCurvesMeta>> {
+  async cycleCurves(id: string, cycles: number[] | null, maxPointsPerSegment: number, window?: { xMin: number; xMax: number }): Promise<Binary<CycleCurvesMeta>> {
     const rec = this.dataset(id);
     const path = await this.rawPath(rec);
     const r = await this.o.jobs.track(`Cycles of ${rec.dataset.source.fileName}`, (job) =>
       this.o.pool.run(
         'cycleCurves',
-        { path, entry: rec.dataset.entry, cycles, maxPointsPerSegment, mapping: rec.columnMapping ?? null },
+        { path, entry: rec.dataset.entry, cycles, maxPointsPerSegment, window: window ?? null, mapping: rec.columnMapping ?? null },
         { signal: job.signal, onProgress: job.progress },
       ),
     );

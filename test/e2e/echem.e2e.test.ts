@@ -26,6 +26,13 @@ describe.skipIf(!!skip)('electrochemistry views in headless Chromium', () => {
     await ui.newProject('Echem');
     await ui.importFiles([file]);
     await page.getByTestId('cycling-view').waitFor({ timeout: 30_000 });
+    await expect.poll(async () => (await page.getByTestId('cycle-points').textContent()) ?? '', { timeout: 30_000 }).toMatch(/points drawn/);
+    // Zoom into the curves: the worker re-reads just the points inside the new capacity range.
+    const box = (await page.getByTestId('cycling-chart').boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.35, box.y + box.height * 0.5);
+    for (let i = 0; i < 4; i++) await page.mouse.wheel(0, -120);
+    await expect.poll(async () => (await page.getByTestId('cycle-points').textContent()) ?? '', { timeout: 30_000 }).toMatch(/^\s*in view: [\d,]+ of [\d,]+ points drawn/);
+    await page.screenshot({ path: join(ARTIFACTS, 'cycling-zoomed.png') });
     await page.getByRole('button', { name: 'dQ/dV', exact: true }).click();
     await expect.poll(async () => Number((await page.getByTestId('dqdv-peaks').textContent())?.split(' ')[0]), { timeout: 30_000 }).toBeGreaterThan(0);
     await page.screenshot({ path: join(ARTIFACTS, 'dqdv.png') });

@@ -466,6 +466,27 @@ export function downsampleMinMax(y: ArrayLike<number>, maxPoints: number): Uint3
  * representation", MSc thesis, University of Iceland, 2013): keeps the visual shape with
  * exactly `maxPoints` points, first and last included. Returns row indices, ascending.
  */
+/**
+ * Indices of the points with lo ≤ x ≤ hi, each run of them widened by one point on either side so
+ * a zoomed line still reaches the edges of the plot (ECharts clips what falls outside).
+ */
+export function indicesInWindow(x: ArrayLike<number>, lo: number, hi: number): Uint32Array {
+  const keep = new Uint8Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    if (v >= lo && v <= hi) {
+      keep[i] = 1;
+      if (i > 0) keep[i - 1] = 1;
+      if (i + 1 < x.length) keep[i + 1] = 1;
+    }
+  }
+  let n = 0;
+  for (let i = 0; i < keep.length; i++) n += keep[i]!;
+  const out = new Uint32Array(n);
+  for (let i = 0, k = 0; i < keep.length; i++) if (keep[i]) out[k++] = i;
+  return out;
+}
+
 export function downsampleLttb(x: ArrayLike<number>, y: ArrayLike<number>, maxPoints: number): Uint32Array {
   const n = y.length;
   if (maxPoints >= n || maxPoints < 3) return Uint32Array.from({ length: n }, (_, i) => i);

@@ -109,6 +109,27 @@ describe('backend', () => {
     expect(again.results).toEqual(rec.results);
   });
 
+  it('re-decimates voltage–capacity curves inside a zoom window: only points in it, every one when they fit', async () => {
+    const whole = await call('echem.cycleCurves', { id: tableId, cycles: [2], maxPointsPerSegment: 10 });
+    expect(whole.meta.window).toBeUndefined();
+    expect(whole.meta.pointsShown).toBe(20); // 2 half cycles × 10 points
+    expect(whole.meta.pointsInView).toBeGreaterThan(whole.meta.pointsShown);
+    const cap = new Float64Array(whole.data).subarray(0, whole.data.byteLength / 16);
+    const hi = Math.max(...cap);
+    const window = { xMin: 0.25 * hi, xMax: 0.5 * hi };
+    const zoomed = await call('echem.cycleCurves', { id: tableId, cycles: [2], maxPointsPerSegment: 100_000, window });
+    expect(zoomed.meta.window).toEqual(window);
+    expect(zoomed.meta.segments.map((g) => g.cycle)).toEqual([2, 2]);
+    // Everything inside the window is drawn (plus one neighbour each side of a run, to reach the edges).
+    expect(zoomed.meta.pointsShown).toBe(zoomed.meta.pointsInView);
+    expect(zoomed.meta.pointsInView).toBeLessThan(whole.meta.pointsInView);
+    const zc = new Float64Array(zoomed.data).subarray(0, zoomed.meta.pointsShown);
+    const inside = Array.from(zc).filter((x) => x >= window.xMin && x <= window.xMax).length;
+    expect(inside).toBeGreaterThan(0);
+    expect(zc.length - inside).toBeLessThanOrEqual(4);
+    await expect((async () => call('echem.cycleCurves', { id: tableId, window: { xMin: 1, xMax: 1 } }))()).rejects.toMatchObject({ code: 'bad-request' });
+  });
+
   it('refuses analyses on the wrong kind of data', async () => {
     await expect(call('analysis.run', { analysisId: 'echem.cycling-summary', datasetIds: [imageId] })).rejects.toMatchObject({ code: 'bad-request' });
   });
