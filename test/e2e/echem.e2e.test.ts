@@ -3,7 +3,7 @@
  * descriptor-built form whose results (with units) and provenance are shown.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ARTIFACTS, e2eUnavailable, openUiSession, type UiSession } from './harness.js';
 import { sampleGcplMpt } from '../fixtures/sample-data.js';
@@ -48,6 +48,24 @@ describe.skipIf(!!skip)('electrochemistry views in headless Chromium', () => {
     expect(results).toMatch(/meanCoulombicEfficiency\s*99\.6\d* ± /);
     expect(await page.getByTestId('analysis-provenance').textContent()).toContain('echem.cycling-summary v1.0.0');
     await page.screenshot({ path: join(ARTIFACTS, 'cycling-summary.png') });
+
+    // The per-cycle table leaves as CSV with units and provenance.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
+    await download.saveAs(join(ARTIFACTS, 'cycling-summary.csv'));
+    const csv = await readFile(join(ARTIFACTS, 'cycling-summary.csv'), 'utf8');
+    const lines = csv.split('\r\n');
+    expect(lines[0]).toMatch(/^# Interphase .* · echem\.cycling-summary v1\.0\.0 · run /);
+    expect(lines[1]).toMatch(/^# input: LNMO_GCPL\.mpt — Galvanostatic Cycling with Potential Limitation · sha256 [0-9a-f]{64}$/);
+    expect(lines[2]).toContain('"area_cm2":0.05');
+    const head = lines[3]!.split(',');
+    expect(head[0]).toBe('cycle');
+    const ce = head.indexOf('coulombicEfficiency (%)');
+    expect(ce).toBeGreaterThan(0);
+    const rows = lines.slice(4).filter((l) => l && !l.startsWith('#')).map((l) => l.split(','));
+    expect(rows.map((r) => Number(r[0]))).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    const ces = rows.slice(1).map((r) => Number(r[ce]));
+    const mean = ces.reduce((x, y) => x + y, 0) / ces.length;
+    expect(mean).toBeCloseTo(99.6, 1);
     expect(ui.errors).toEqual([]);
   });
 });
