@@ -146,7 +146,9 @@ describe('fei-tia .emi + .ser on disk', () => {
   });
 
   it('an .emi without its .ser, or without a path, is a FormatError that says so', async () => {
-    let e = await expectFormatError(feiTiaReader.open(await NodeFileSource.open(join(dir, 'lonely.emi'))));
+    const lonely = await NodeFileSource.open(join(dir, 'lonely.emi'));
+    let e = await expectFormatError(feiTiaReader.open(lonely));
+    await lonely.close(); // a reader that fails to open leaves the source to its owner
     expect(e.expected).toMatch(/lonely_1\.ser/);
     e = await expectFormatError(feiTiaReader.open(new MemorySource('map.emi', writeEmi({}))));
     expect(e.expected).toMatch(/file path.*map_1\.ser/);
@@ -283,7 +285,9 @@ describe('fei-tia bad input', () => {
       const emi = new TextEncoder().encode('JK\0\x02<ObjectInfo><AcquireInfo><DwellTimePath>1</AcquireInfo></ObjectInfo>');
       await writeFile(join(dir, 'bad.emi'), emi);
       await writeFile(join(dir, 'bad_1.ser'), good());
-      const e = await expectFormatError(feiTiaReader.open(await NodeFileSource.open(join(dir, 'bad.emi'))));
+      const src = await NodeFileSource.open(join(dir, 'bad.emi'));
+      const e = await expectFormatError(feiTiaReader.open(src));
+      await src.close();
       expect(e.expected).toMatch(/well-formed/);
     } finally {
       await rm(dir, { recursive: true, force: true });
