@@ -36,7 +36,7 @@ import { floatToHalf, writeMrc } from '../fixtures/writers/mrc-writer.js';
 import { writeSer } from '../fixtures/writers/ser-writer.js';
 import { msaBytes, writeMsa } from '../fixtures/writers/msa-writer.js';
 import { spxBytes, writeSpx, type WriteSpxOptions } from '../fixtures/writers/spx-writer.js';
-import { synthCycling, writeMpr } from '../fixtures/writers/mpr-writer.js';
+import { cvSequence, gcplSequence, synthCycling, writeMpr } from '../fixtures/writers/mpr-writer.js';
 import { syntheticCycling as newareCycling, writeNda29, writeNdax } from '../fixtures/writers/neware-writer.js';
 import { syntheticArbin, writeArbinCsv, writeArbinXlsx } from '../fixtures/writers/arbin-writer.js';
 import { syntheticCycling, utf8, writeBdf, writeGenericCsv, writeMaccor, writeNovonix, writePec } from '../fixtures/writers/cycler-text-writers.js';
@@ -303,6 +303,26 @@ function mprSeeds(): Seed[] {
       }),
     },
     { name: 'old.mpr', bytes: writeMpr({ layout: 'u8@100', technique: 0x1d, rows: 3, columns: [{ id: 4, values: [0, 1, 2] }, { id: 6, values: [3, 3.1, 3.2] }], log: false }) },
+    // Settings modules with technique parameter tables (GCPL ≥ 11.50 layout, CV short module).
+    {
+      name: 'params-gcpl.mpr',
+      bytes: writeMpr({
+        technique: 0x04,
+        rows: 4,
+        columns: [{ id: 4, values: [0, 1, 2, 3] }, { id: 6, values: [3.5, 3.6, 3.7, 3.8] }],
+        paramTable: { version: 8, sequences: [gcplSequence({ N: 1, 'I Range': 40, 'EM (V)': 4.5 }), gcplSequence({ N: 2, 'EM (V)': 3 })] },
+      }),
+    },
+    {
+      name: 'params-cv.mpr',
+      bytes: writeMpr({
+        layout: 'le16@405',
+        technique: 0x06,
+        rows: 2,
+        columns: [{ id: 4, values: [0, 1] }, { id: 6, values: [0.1, 0.2] }],
+        paramTable: { version: 5, sequences: [cvSequence({ 'dE/dt': 0.1, 'E1 (V)': 1.5, 'E2 (V)': 4.8 })] },
+      }),
+    },
   ];
 }
 

@@ -40,6 +40,7 @@ import {
   type MprBinaryType,
 } from './column-ids.js';
 import { TECHNIQUES } from './techniques.js';
+import { parseTechniqueParams, type ParamValue } from './technique-params.js';
 
 export const READER_ID = 'biologic-mpr';
 
@@ -178,6 +179,12 @@ export interface MprSettings {
   referenceElectrode?: string;
   characteristicMass?: Quantity;
   batteryCapacity?: Quantity;
+  /** Technique parameter table (technique-params.ts): number of sequences Ns. */
+  sequences?: number;
+  /** "Cycle Definition" as the .mpt prints it, when the binary stores it (not located yet). */
+  cycleDefinition?: string;
+  /** Parameter name as the .mpt prints it → one value per sequence (durations in s, "pass" for none). */
+  techniqueParams?: Record<string, ParamValue[]>;
 }
 
 /** Electrode-area unit byte at 0x250: 2 → cm² (ca.mpt, ocv.mpt), 3 → mm² (gcpl.issue_226.I.mpt). */
@@ -208,6 +215,12 @@ export function parseSettings(body: Uint8Array, bodyOffset: number, warnings: st
   const name = TECHNIQUES.get(s.techniqueId);
   if (name) s.technique = name;
   else warnings.push(`technique byte 0x${s.techniqueId.toString(16).padStart(2, '0')} (settings module @ byte ${bodyOffset}) is not in the technique table`);
+  const table = parseTechniqueParams(body, bodyOffset, s.techniqueId, warnings);
+  if (table) {
+    s.sequences = table.sequences;
+    if (table.cycleDefinition !== undefined) s.cycleDefinition = table.cycleDefinition;
+    s.techniqueParams = table.params;
+  }
   if (body.length < 0x262) {
     warnings.push(`settings module is ${body.length} bytes, shorter than the cell-characteristics block (0x262): not read`);
     return s;

@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Column, ColumnArray, DatasetEntry, NormalisedMetadata, Selection } from '../../api/dataset.js';
+import type { Column, ColumnArray, DatasetEntry, NormalisedMetadata, Quantity, Selection } from '../../api/dataset.js';
 import { NodeFileSource, type FileSource } from '../file-source.js';
 import { checkedSize, FormatDeclined, FormatError } from '../format-error.js';
 import type { NumericArray, OpenedFile, Reader } from '../types.js';
@@ -40,6 +40,7 @@ import {
   type RecordLayout,
 } from './parse-mpr.js';
 import { biologicMprSpec, MPR_MAGIC_BYTES, startsWithMprSignature } from './spec.js';
+import { readRecordColumns, type RecordDecoderKind } from './record-columns.js';
 
 /** Settings, LOG, loop and ExtDev bodies are a few kB; a larger one is not an EC-Lab module. */
 const MAX_SMALL_MODULE = 16 * 1024 * 1024;
@@ -54,6 +55,8 @@ export interface MprReaderOptions {
   chunkBytes?: number;
   /** Look for a sibling .mpt when the file has unknown column IDs (default true). */
   useSiblingMpt?: boolean;
+  /** 'auto' (WebAssembly gathers where available) or 'js' (the compiled JS pass; tests compare). */
+  decoder?: RecordDecoderKind;
 }
 
 interface Parsed {
@@ -200,6 +203,21 @@ async function parse(source: FileSource, useSibling: boolean): Promise<Parsed> {
 /** EC-Lab's placeholder for a value nobody entered (the .mpt reader reports it the same way). */
 const DEFAULT_ENTRY = 0.001;
 
+/**
+ * The sweep rate of CV, CVA and LSV ("dE/dt" with its "dE/dt unit"), when every sequence has the
+ * same one and its unit code is known; the full table stays in original.settings.techniqueParams.
+ */
+function scanRate(params: MprSettings['techniqueParams']): Quantity | undefined {
+  const v = params?.['dE/dt'];
+  const u = params?.['dE/dt unit'];
+  if (!v || !u || v.length === 0) return undefined;
+  const value = v[0];
+  const unit = u[0];
+  if (typeof value !== 'number' || typeof unit !== 'string') return undefined;
+  if (!v.every((x) => x === value) || !u.every((x) => x === unit)) return undefined;
+  return { value, unit };
+}
+
 function buildEntry(source: FileSource, p: Parsed): DatasetEntry {
   const labels = p.layout.columns.map((c) => c.label);
   const mapped = mapColumnLabels(labels);
@@ -228,6 +246,10 @@ function buildEntry(source: FileSource, p: Parsed): DatasetEntry {
       if (cm2 === DEFAULT_ENTRY) warnings.push('electrode area 0.001 cm² is EC-Lab\'s default: probably never entered');
     }
   }
+  if (s?.sequences !== undefined) extra.sequences = s.sequences;
+  if (s?.cycleDefinition !== undefined) extra.cycleDefinition = s.cycleDefinition;
+  const rate = scanRate(s?.techniqueParams);
+  if (rate) extra.scanRate = rate;
   if (s?.characteristicMass) extra.characteristicMass = s.characteristicMass;
   if (s?.batteryCapacity && s.batteryCapacity.value !== 0) extra.batteryCapacity = s.batteryCapacity;
   if (p.log?.acquisitionTime) metadata.acquisitionTime = p.log.acquisitionTime;
@@ -266,6 +288,7 @@ class MprOpenedFile implements OpenedFile {
     private readonly parsed: Parsed,
     readonly entries: DatasetEntry[],
     private readonly chunkBytes: number,
+    private readonly decoder: RecordDecoderKind,
   ) {}
 
   async readSlice(entry: string, _selection: Selection, _signal?: AbortSignal): Promise<NumericArray> {
@@ -286,30 +309,16 @@ class MprOpenedFile implements OpenedFile {
     const rec = this.parsed.layout.recordBytes;
     // rows × rec was checked against the module length at open; at most 8 bytes per row per column.
     checkedSize(rows * 8, this.source.name, this.parsed.data.rowCountOffset, 'column bytes', Number.MAX_SAFE_INTEGER);
-    const outs = cols.map((c) => new STORED_ARRAY[c.type](rows));
-    const decode = compileRecordDecoder(rec, cols);
-    const chunkRows = Math.max(1, Math.min(rows, Math.floor(this.chunkBytes / Math.max(1, rec))));
-    const start = this.parsed.data.recordsOffset;
-    // Two chunk buffers, alternately filled and decoded: the next chunk is read (on libuv's thread
-    // pool, i.e. the other core) while this one is decoded, and no chunk faults in fresh memory.
-    const buffers = rows > 0 ? [new Uint8Array(chunkRows * rec), new Uint8Array(rows > chunkRows ? chunkRows * rec : 0)] : [];
-    const readChunk = (r: number, k: number): Promise<Uint8Array> => {
-      const target = buffers[k % 2]!.subarray(0, Math.min(chunkRows, rows - r) * rec);
-      return this.source.readInto(target, start + r * rec).then(() => target);
-    };
-    let pending = rows > 0 ? readChunk(0, 0) : undefined;
-    try {
-      for (let r = 0, k = 0; r < rows; r += chunkRows, k++) {
-        const bytes = await pending!;
-        pending = undefined;
-        if (signal?.aborted) throw signal.reason ?? new Error('aborted');
-        if (r + chunkRows < rows) pending = readChunk(r + chunkRows, k + 1);
-        decode(bytes, Math.min(chunkRows, rows - r), outs, r);
-      }
-    } finally {
-      // A read still in flight when decoding stopped (abort, error) must not reject unobserved.
-      pending?.catch(() => undefined);
-    }
+    const outs = await readRecordColumns({
+      source: this.source,
+      start: this.parsed.data.recordsOffset,
+      rows,
+      recordBytes: rec,
+      cols,
+      chunkBytes: this.chunkBytes,
+      signal,
+      decoder: this.decoder,
+    });
     const out: Record<string, ColumnArray> = {};
     names.forEach((n, k) => (out[n] = outs[k]!));
     return out;
@@ -331,7 +340,7 @@ export function createBiologicMprReader(options: MprReaderOptions = {}): Reader 
       const head = await source.read(0, Math.min(source.size, MPR_MAGIC_BYTES));
       if (!startsWithMprSignature(head)) throw new FormatDeclined(READER_ID, 'first bytes are not "BIO-LOGIC MODULAR FILE"');
       const parsed = await parse(source, useSibling);
-      return new MprOpenedFile(source, parsed, [buildEntry(source, parsed)], chunkBytes);
+      return new MprOpenedFile(source, parsed, [buildEntry(source, parsed)], chunkBytes, options.decoder ?? 'auto');
     },
   };
 }

@@ -5,7 +5,8 @@
  * The byte values come from yadg (dgbowl/yadg @ 61d55fe, extractors/eclab/techniques.py,
  * technique_params_dtypes; read as reference only). The full names are the ones the .mpt twin of
  * each corpus file prints; the twin is named per entry. Bytes known to yadg but without a twin in
- * the corpus keep yadg's short name.
+ * the corpus keep yadg's short name. The parameter table layouts of each byte are in
+ * technique-params.ts (PARAM_LAYOUTS); 0x0C (col_27_issue_74.mpr) is in neither table.
  */
 export const TECHNIQUES: ReadonlyMap<number, string> = new Map([
   [0x04, 'Galvanostatic Cycling with Potential Limitation'], // gcpl.issue_149.mpt, gcpl.issue_226.I.mpt
