@@ -81,6 +81,14 @@ describe('biologic-mpr record decoders', () => {
     });
   }
 
+  it('agrees across the 1 MiB gather slices inside a larger read chunk', async () => {
+    const rows = 40_000; // ~2.3 MB of records: one 4 MiB read, three gather slices
+    const bytes = writeMpr({ rows, columns: columns(rows) });
+    const a = await readWith(bytes, 'auto', 4 * 1024 * 1024);
+    const b = await readWith(bytes, 'js');
+    for (const n of a.names) expect(Array.from(a.cols[n]!), n).toEqual(Array.from(b.cols[n]!));
+  });
+
   it('reads zero rows with either decoder', async () => {
     const bytes = writeMpr({ rows: 0, columns: [{ id: 4, values: [] }, { id: 6, values: [] }] });
     for (const d of ['auto', 'js'] as const) expect((await readWith(bytes, d)).cols.time!.length).toBe(0);
