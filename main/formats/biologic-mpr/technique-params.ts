@@ -252,7 +252,8 @@ const CA_OLD = layout('CA', 'ca.mpr (settings v6, EC-Lab 11.27); ca.issue_134 (Y
 const CA_1150 = widen(CA_OLD, 'ca.issue_149 (Y) (settings v8, EC-Lab 11.50)', true, ['Ei (V) vs.']);
 
 // CP — cp.mpt (v6), cp.issue_61 (Y) (v7, 12 sequences), cp.issue_149 (Y) (v8).
-const CP_OLD = layout('CP', 'cp.mpr (settings v6); cp.issue_61 (Y) (v7, 12 sequences)', true, [
+/** The chronopotentiometry step; CoC repeats it after a rest. */
+const CP_FIELDS: Spec[] = [
   ['Is', 'f4'],
   ['unit Is', 'u1', I_UNIT],
   ['unit Is vs.', 'u1', I_VS],
@@ -268,7 +269,8 @@ const CP_OLD = layout('CP', 'cp.mpr (settings v6); cp.issue_61 (Y) (v7, 12 seque
   ['Bandwidth', 'u1'],
   ["goto Ns'", 'u4'],
   ['nc cycles', 'u4'],
-]);
+];
+const CP_OLD = layout('CP', 'cp.mpr (settings v6); cp.issue_61 (Y) (v7, 12 sequences)', true, CP_FIELDS);
 const CP_1150 = widen(CP_OLD, 'cp.issue_149 (Y) (settings v8)', true, ['unit Is vs.']);
 
 // CV — cv.mpt (v5, block at 0x572), cv.issue_149 / cv.issue_217 (Y) (v8).
@@ -360,16 +362,8 @@ const GCPL_33 = layout('GCPL', 'no twin with a parameter table (gcpl.pr_182.1 v7
 ]);
 const GCPL_1150 = widen(GCPL_33, 'gcpl.issue_149, gcpl.issue_226.I; gcpl.issue_211, gcpl.issue_226.CxN (Y) (settings v8)', true, ['unit Is vs.', 'I sign']);
 
-// EIS.
-const PEIS_OLD = layout('PEIS', 'peis.mpr (settings v6; vsp_peis_with (Y), v7, has the same size)', true, [
-  ['Mode', 'u1', EIS_MODE],
-  ['E (V)', 'f4'],
-  ['E (V) vs.', 'u1', E_VS],
-  ['tE (h:m:s)', 'f4'],
-  ['record', 'u1'],
-  ['dI', 'f4'],
-  ['unit dI', 'u1', I_UNIT],
-  ['dt (s)', 'f4'],
+/** Frequency sweep of PEIS/GEIS: first and last frequency, points per decade or in all, spacing. */
+const EIS_SWEEP: Spec[] = [
   ['fi', 'f4'],
   ['unit fi', 'u1', F_UNIT],
   ['ff', 'f4'],
@@ -377,7 +371,9 @@ const PEIS_OLD = layout('PEIS', 'peis.mpr (settings v6; vsp_peis_with (Y), v7, h
   ['Nd', 'u4'],
   ['Points', 'u1', POINTS],
   ['spacing', 'u1', SPACING],
-  ['Va (mV)', 'f4'],
+];
+/** What follows the excitation in PEIS/GEIS: averaging, drift correction, limits, ranges, loops. */
+const EIS_TAIL: Spec[] = [
   ['pw', 'f4'],
   ['Na', 'u4'],
   ['corr', 'u1'],
@@ -389,6 +385,21 @@ const PEIS_OLD = layout('PEIS', 'peis.mpr (settings v6; vsp_peis_with (Y), v7, h
   ["goto Ns'", 'u4'],
   ['nr cycles', 'u4'],
   ['inc. cycle', 'u1'],
+];
+
+// EIS.
+const PEIS_OLD = layout('PEIS', 'peis.mpr (settings v6; vsp_peis_with (Y), v7, has the same size)', true, [
+  ['Mode', 'u1', EIS_MODE],
+  ['E (V)', 'f4'],
+  ['E (V) vs.', 'u1', E_VS],
+  ['tE (h:m:s)', 'f4'],
+  ['record', 'u1'],
+  ['dI', 'f4'],
+  ['unit dI', 'u1', I_UNIT],
+  ['dt (s)', 'f4'],
+  ...EIS_SWEEP,
+  ['Va (mV)', 'f4'],
+  ...EIS_TAIL,
 ]);
 const PEIS_1150 = widen(PEIS_OLD, 'peis.issue_149, peis.issue_225.* (settings v8)', true, ['E (V) vs.']);
 const GEIS_OLD = layout('GEIS', 'geis.mpr (Y) (settings v6)', true, [
@@ -400,28 +411,12 @@ const GEIS_OLD = layout('GEIS', 'geis.mpr (Y) (settings v6)', true, [
   ['record', 'u1'],
   ['dE (mV)', 'f4'],
   ['dt (s)', 'f4'],
-  ['fi', 'f4'],
-  ['unit fi', 'u1', F_UNIT],
-  ['ff', 'f4'],
-  ['unit ff', 'u1', F_UNIT],
-  ['Nd', 'u4'],
-  ['Points', 'u1', POINTS],
-  ['spacing', 'u1', SPACING],
+  ...EIS_SWEEP,
   ['Ia/Va', 'u1', IA_VA],
   ['Ia', 'f4'],
   ['unit  Ia', 'u1', I_UNIT],
   ['va pourcent', 'f4'],
-  ['pw', 'f4'],
-  ['Na', 'u4'],
-  ['corr', 'u1'],
-  ...eisLimits(),
-  ...E_RANGE,
-  ['I Range', 'u1', I_RANGE],
-  ['Bandwidth', 'u1'],
-  ['nc cycles', 'u4'],
-  ["goto Ns'", 'u4'],
-  ['nr cycles', 'u4'],
-  ['inc. cycle', 'u1'],
+  ...EIS_TAIL,
 ]);
 const GEIS_1150 = widen(GEIS_OLD, 'geis.issue_149 (settings v8)', true, ['unit Is vs.']);
 const ZIR = layout('ZIR', 'zir.mpr (settings v5, block at 0x572)', true, [
@@ -512,24 +507,8 @@ const COV = layout('CoV', 'cov.issue_185 (settings v8)', true, [
   ["goto Ns'", 'u4'],
   ['nc cycles', 'u4'],
 ]);
-const COC = layout('CoC', 'coc.issue_185 (settings v8)', true, [
-  ...REST_PARAMS,
-  ['Is', 'f4'],
-  ['unit Is', 'u1', I_UNIT],
-  ['unit Is vs.', 'u4', I_VS],
-  ['ts (h:m:s)', 'f4'],
-  ['EM (V)', 'f4'],
-  ['dQM', 'f4'],
-  ['unit dQM', 'u1', Q_UNIT],
-  ['record', 'u1', RECORD_E],
-  ['dEs (mV)', 'f4'],
-  ['dts (s)', 'f4'],
-  ...E_RANGE,
-  ['I Range', 'u1', I_RANGE],
-  ['Bandwidth', 'u1'],
-  ["goto Ns'", 'u4'],
-  ['nc cycles', 'u4'],
-]);
+// CoC: a rest, then the CP step with the ≥ 11.50 4-byte "vs." code.
+const COC = widen(layout('CoC', 'coc.issue_185 (settings v8)', true, [...REST_PARAMS, ...CP_FIELDS]), 'coc.issue_185 (settings v8)', true, ['unit Is vs.']);
 
 // BCD — bcd.issue_241 (BT-Lab 1.79, settings v8 but 1-byte "vs." codes). The .mpt prints
 // "Set I/C" twice; the .mpt reader keys the second "Set I/C #2" (yadg: "Set I/C 1", "Set I/C 2").

@@ -6,27 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { MemorySource } from '../../../main/formats/file-source.js';
 import { createBiologicMprReader } from '../../../main/formats/biologic-mpr/reader.js';
 import { acquireGather, gatherModuleBytes, releaseGather } from '../../../main/formats/biologic-mpr/wasm-gather.js';
-import { writeMpr, type MprWriterColumn } from '../../fixtures/writers/mpr-writer.js';
+import { mixedMprColumns as columns, writeMpr } from '../../fixtures/writers/mpr-writer.js';
 
-/** Every binary type: flags (u1 bits), u1, u2 (I Range), u4 (counter), f4, f8. */
-function columns(rows: number): MprWriterColumn[] {
-  const col = (f: (r: number) => number) => Array.from({ length: rows }, (_, r) => f(r));
-  return [
-    { id: 1, values: col((r) => r % 4) },
-    { id: 2, values: col((r) => (r >> 2) & 1) },
-    { id: 3, values: col((r) => (r % 7 === 0 ? 1 : 0)) },
-    { id: 21, values: col((r) => (r % 5 === 0 ? 1 : 0)) },
-    { id: 31, values: col((r) => (r % 11 === 0 ? 1 : 0)) },
-    { id: 131, values: col((r) => r % 3) },
-    { id: 4, values: col((r) => 0.1 + r * 1.000000123) },
-    { id: 5, values: col((r) => Math.sin(r) * 0.003) },
-    { id: 6, values: col((r) => 3.7 + 0.01 * Math.cos(r)) },
-    { id: 39, values: col((r) => 38 + (r % 2)) },
-    { id: 13, values: col((r) => r * 1.234e-5) },
-    { id: 468, values: col((r) => Math.floor(r / 10)) },
-    { id: 24, values: col((r) => 1 + Math.floor(r / 20)) },
-  ];
-}
 
 async function readWith(bytes: Uint8Array, decoder: 'auto' | 'js', chunkBytes?: number) {
   const f = await createBiologicMprReader({ decoder, ...(chunkBytes ? { chunkBytes } : {}) }).open(new MemorySource('d.mpr', bytes));

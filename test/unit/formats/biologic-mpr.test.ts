@@ -9,7 +9,7 @@ import { DATA_COLUMNS, FLAG_COLUMNS } from '../../../main/formats/biologic-mpr/c
 import { compileRecordDecoder, decodeColumns, isoToOle, oleToIso, parseModuleDate, STORED_ARRAY, type DataLayout, type RecordLayout } from '../../../main/formats/biologic-mpr/parse-mpr.js';
 import { biologicMprReader, createBiologicMprReader } from '../../../main/formats/biologic-mpr/reader.js';
 import { biologicMprSpec } from '../../../main/formats/biologic-mpr/spec.js';
-import { synthCycling, writeMpr, type MprWriterColumn, type WriteMprOptions } from '../../fixtures/writers/mpr-writer.js';
+import { mixedMprColumns as mixedColumns, synthCycling, writeMpr, type MprWriterColumn, type WriteMprOptions } from '../../fixtures/writers/mpr-writer.js';
 import { mptBytes, writeMpt } from '../../fixtures/writers/mpt-writer.js';
 
 const TMP = mkdtempSync(path.join(tmpdir(), 'interphase-mpr-'));
@@ -33,27 +33,6 @@ function stored(c: MprWriterColumn): number[] {
   return Array.from(c.values, (v) => (t === 'f4' ? Math.fround(v) : v));
 }
 
-/** A small GCPL-like record set with every binary type: flags, f8, f4, u2, u4. */
-function mixedColumns(rows: number): MprWriterColumn[] {
-  const col = (f: (r: number) => number) => Array.from({ length: rows }, (_, r) => f(r));
-  return [
-    { id: 1, values: col((r) => r % 4) },
-    { id: 2, values: col((r) => (r >> 2) & 1) },
-    { id: 3, values: col((r) => (r % 7 === 0 ? 1 : 0)) },
-    { id: 21, values: col((r) => (r % 5 === 0 ? 1 : 0)) },
-    { id: 31, values: col((r) => (r % 11 === 0 ? 1 : 0)) },
-    { id: 65, values: col((r) => (r % 3 === 0 ? 1 : 0)) },
-    { id: 131, values: col((r) => r % 3) },
-    { id: 4, values: col((r) => 0.1 + r * 1.000000123) },
-    { id: 5, values: col((r) => Math.sin(r) * 0.003) },
-    { id: 6, values: col((r) => 3.7 + 0.01 * Math.cos(r)) },
-    { id: 39, values: col((r) => 38 + (r % 2)) },
-    { id: 13, values: col((r) => r * 1.234e-5) },
-    { id: 467, values: col((r) => -r * 2.5e-6) },
-    { id: 468, values: col((r) => Math.floor(r / 10)) },
-    { id: 24, values: col((r) => 1 + Math.floor(r / 20)) },
-  ];
-}
 
 const LAYOUTS: DataLayout[] = ['u8@100', 'le16@405', 'le16@406', 'be16@1007'];
 
