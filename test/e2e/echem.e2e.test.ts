@@ -7,6 +7,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ARTIFACTS, e2eUnavailable, openUiSession, type UiSession } from './harness.js';
 import { sampleGcplMpt } from '../fixtures/sample-data.js';
+import { gcplSequence, writeMpr } from '../fixtures/writers/mpr-writer.js';
 
 const skip = e2eUnavailable();
 
@@ -66,6 +67,33 @@ describe.skipIf(!!skip)('electrochemistry views in headless Chromium', () => {
     const ces = rows.slice(1).map((r) => Number(r[ce]));
     const mean = ces.reduce((x, y) => x + y, 0) / ces.length;
     expect(mean).toBeCloseTo(99.6, 1);
+    expect(ui.errors).toEqual([]);
+  });
+
+  it('shows an .mpr technique parameter table in the original metadata', async () => {
+    const { page } = ui;
+    const mpr = join(ui.dir, 'GCPL_params.mpr');
+    await writeFile(
+      mpr,
+      writeMpr({
+        technique: 0x04,
+        rows: 3,
+        columns: [{ id: 4, values: [0, 1, 2] }, { id: 6, values: [3.5, 3.6, 3.7] }],
+        paramTable: { version: 8, sequences: [gcplSequence({ N: 1, 'EM (V)': 4.5, 'nc cycles': 0 }), gcplSequence({ N: 2, 'EM (V)': 3, 'nc cycles': 49 })] },
+      }),
+    );
+    await ui.importFiles([mpr]);
+    await page.getByTestId('meta-tree').waitFor({ timeout: 30_000 });
+    const tree = page.getByTestId('meta-tree');
+    await tree.locator('summary', { hasText: 'settings' }).first().click();
+    await tree.locator('summary', { hasText: 'techniqueParams' }).first().click();
+    const rows = await page.getByTestId('meta-table').evaluate((t) => Array.from((t as HTMLTableElement).rows, (r) => Array.from(r.cells, (c) => c.textContent!.trim())));
+    const row = (name: string) => rows.find((r) => r[0] === name)?.slice(1);
+    expect(rows[0]).toEqual(['', '0', '1']); // one column per sequence Ns
+    expect(row('EM (V)')).toEqual(['4.5', '3']);
+    expect(row('nc cycles')).toEqual(['0', '49']);
+    expect(row('N')).toEqual(['1', '2']);
+    await page.screenshot({ path: join(ARTIFACTS, 'mpr-technique-parameters.png') });
     expect(ui.errors).toEqual([]);
   });
 });

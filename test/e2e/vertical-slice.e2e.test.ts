@@ -91,6 +91,14 @@ describe.skipIf(!!skip)('vertical slice in headless Chromium', () => {
     await expect.poll(() => page.getByTestId('zoom-region').count()).toBe(0);
     await expect.poll(async () => (await page.getByTestId('scale-bar-label').textContent())!.trim()).toBe('2 nm');
 
+    // The file's own tag tree: browsable, and searchable by path or value.
+    await page.getByTestId('meta-tree').waitFor();
+    await page.getByTestId('meta-search').fill('voltage');
+    const hits = (await page.getByTestId('meta-results').textContent())!;
+    expect(hits).toMatch(/Microscope Info\.Voltage\s*300000/);
+    await page.screenshot({ path: join(ARTIFACTS, 'original-metadata-search.png') });
+    await page.getByTestId('meta-search').fill('');
+
     // .mpt → voltage–capacity curves per cycle.
     await page.getByTestId('tree-cell').first().click();
     await importVia('cell-import', files.mpt);
