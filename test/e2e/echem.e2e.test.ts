@@ -87,7 +87,8 @@ describe.skipIf(!!skip)('electrochemistry views in headless Chromium', () => {
     const tree = page.getByTestId('meta-tree');
     await tree.locator('summary', { hasText: 'settings' }).first().click();
     await tree.locator('summary', { hasText: 'techniqueParams' }).first().click();
-    const rows = await page.getByTestId('meta-table').evaluate((t) => Array.from((t as HTMLTableElement).rows, (r) => Array.from(r.cells, (c) => c.textContent!.trim())));
+    type Cells = { rows: ArrayLike<{ cells: ArrayLike<{ textContent: string | null }> }> };
+    const rows = await page.getByTestId('meta-table').evaluate((t) => Array.from((t as unknown as Cells).rows, (r) => Array.from(r.cells, (c) => (c.textContent ?? '').trim())));
     const row = (name: string) => rows.find((r) => r[0] === name)?.slice(1);
     expect(rows[0]).toEqual(['', '0', '1']); // one column per sequence Ns
     expect(row('EM (V)')).toEqual(['4.5', '3']);
