@@ -2,11 +2,11 @@
  * Benchmark: the .mpr reader on a generated 1,000,000-row GCPL file (flags, time, Ewe, I, (Q-Qo),
  * cycle number — 33-byte records, EC-Lab ≥ 11.50 layout), against galvani in the same run.
  *
- * Interphase: open + readColumns of every column, best of 5, in this process.
+ * Interphase: open + readColumns of every column, best of 9, in this process.
  * Columns come back in their stored widths (float32 stays float32, flags as bytes), as galvani's do.
  * galvani (echemdata/galvani, GPL-3.0, run as an external reference only — never vendored): a
  * local checkout named by GALVANI_DIR (e.g. /tmp/galvani), run with Debian's python3 + numpy;
- * MPRfile() + materialising every column and flag, best of 5, timed inside Python. When the
+ * MPRfile() + materialising every column and flag, best of 9, timed inside Python. When the
  * checkout, python3 or numpy is missing, galvani_s is null and the note says why.
  * ratio = interphase_s / galvani_s (below 1: Interphase is faster). floor_s: allocating and filling
  * arrays of the returned types and lengths, nothing else — what any reader must pay to hand the
@@ -23,7 +23,7 @@ import { synthCycling, writeMpr } from '../test/fixtures/writers/mpr-writer.js';
 
 const run = promisify(execFile);
 const ROWS = 1_000_000;
-const REPEATS = 5;
+const REPEATS = 9;
 
 export interface EchemMprResult {
   name: string;
