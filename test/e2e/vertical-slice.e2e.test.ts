@@ -130,7 +130,9 @@ describe.skipIf(!!skip)('vertical slice in headless Chromium', () => {
     await expect.poll(() => page.getByTestId('project-name').textContent()).toBe('E2E interface study');
     expect(await page.getByTestId('tree-dataset').count()).toBe(2);
 
-    // Quit the server, start a new one, reopen the bundle from disk.
+    // Quit the app (page first, as closing the window does — otherwise its event stream retries
+    // the stopped server and logs a refused connection), start a new server, reopen from disk.
+    await page.goto('about:blank');
     await srv.stop();
     srv = await startServer(env);
     await page.goto(srv.url);
