@@ -8,6 +8,7 @@ import { elementCount, type DatasetEntry, type Selection } from '../../api/datas
 import type { FileSource } from '../file-source.js';
 import { FormatDeclined, FormatError, MAX_ALLOCATION_BYTES } from '../format-error.js';
 import type { NumericArray, OpenedFile, Reader } from '../types.js';
+import { checkSelection as checkBox } from '../array-io.js';
 import { decodeXml, parseXml } from '../bruker-spx/xml.js';
 import { decodeHypermap, readHypermapHeader } from './hypermap.js';
 import { mapBcfHeader, type BcfLayout } from './map-header.js';
@@ -17,19 +18,9 @@ import { brukerBcfSpec, sniffBrukerBcf } from './spec.js';
 /** Esprit headers are tens of kB to a few MB (base64 images); beyond this is not a header. */
 const MAX_HEADER_BYTES = 256 * 1024 * 1024;
 
+/** Rank and bounds of a selection (array-io's check); the step per axis. */
 function checkSelection(entry: DatasetEntry, sel: Selection): number[] {
-  const nd = entry.shape.length;
-  const step = sel.step ?? new Array<number>(nd).fill(1);
-  if (sel.start.length !== nd || sel.count.length !== nd || step.length !== nd) throw new RangeError(`bruker-bcf: selection rank ${sel.start.length} does not match entry rank ${nd}`);
-  for (let i = 0; i < nd; i++) {
-    const s = sel.start[i]!;
-    const c = sel.count[i]!;
-    const st = step[i]!;
-    if (!Number.isInteger(s) || !Number.isInteger(c) || !Number.isInteger(st) || s < 0 || c < 0 || st < 1 || (c > 0 && s + (c - 1) * st >= entry.shape[i]!)) {
-      throw new RangeError(`bruker-bcf: selection axis ${i} (start ${s}, count ${c}, step ${st}) outside size ${entry.shape[i]}`);
-    }
-  }
-  return step;
+  return checkBox(READER_ID, entry.shape, sel).step;
 }
 
 const CTORS = { uint8: Uint8Array, uint16: Uint16Array, uint32: Uint32Array } as const;

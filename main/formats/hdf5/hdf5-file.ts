@@ -45,6 +45,7 @@ import { DTYPE_BYTES } from '../../api/dataset.js';
 import type { FileSource } from '../file-source.js';
 import { FormatError, MAX_ALLOCATION_BYTES } from '../format-error.js';
 import type { NumericArray } from '../types.js';
+import { checkSelection as checkBox } from '../array-io.js';
 
 /** HDF5 format signature (HDF5 File Format Specification v3, "Format Signature"). */
 export const HDF5_MAGIC = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a] as const;
@@ -430,25 +431,12 @@ export function components(dtype: DType): number {
  * allocation bound; returns the per-axis step array.
  */
 export function checkSelection(readerId: string, shape: readonly number[], sel: Selection, elemBytes: number): number[] {
-  const nd = shape.length;
-  const step = sel.step ?? new Array<number>(nd).fill(1);
-  if (sel.start.length !== nd || sel.count.length !== nd || step.length !== nd) {
-    throw new RangeError(`${readerId}: selection rank ${sel.start.length} does not match entry rank ${nd}`);
-  }
-  let n = 1;
-  for (let i = 0; i < nd; i++) {
-    const st = sel.start[i]!;
-    const c = sel.count[i]!;
-    const sp = step[i]!;
-    if (!Number.isInteger(st) || !Number.isInteger(c) || !Number.isInteger(sp) || st < 0 || c < 0 || sp < 1 || (c > 0 && st + (c - 1) * sp >= shape[i]!)) {
-      throw new RangeError(`${readerId}: selection axis ${i} (start ${st}, count ${c}, step ${sp}) outside size ${shape[i]}`);
-    }
-    n *= c;
-  }
+  const checked = checkBox(readerId, shape, sel);
+  const n = checked.count.reduce((a, c) => a * c, 1);
   if (n * elemBytes > MAX_ALLOCATION_BYTES) {
     throw new RangeError(`${readerId}: selection of ${n} elements exceeds ${MAX_ALLOCATION_BYTES} bytes; read it in parts`);
   }
-  return step;
+  return checked.step;
 }
 
 export function checkAbort(signal?: AbortSignal): void {
