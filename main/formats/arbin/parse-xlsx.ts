@@ -15,6 +15,7 @@ import { FormatDeclined, FormatError } from '../format-error.js';
 import type { ZipArchive } from '../zip-archive.js';
 import { excelDaysToIso, mapArbinLabels, type ArbinColumn } from './columns.js';
 import { isArbinHeader, parseArbinDate, READER_ID } from './parse-csv.js';
+import { decodeXmlEntities } from '../xml-entities.js';
 
 export const MAX_SHEET_BYTES = 256 * 1024 * 1024;
 const MAX_PART_BYTES = 64 * 1024 * 1024;
@@ -34,29 +35,17 @@ export interface ArbinXlsx {
   warnings: string[];
 }
 
-function unescape(s: string): string {
-  if (!s.includes('&')) return s;
-  return s.replace(/&(#x[0-9a-fA-F]+|#\d+|lt|gt|amp|quot|apos);/g, (_, e: string) => {
-    if (e === 'lt') return '<';
-    if (e === 'gt') return '>';
-    if (e === 'amp') return '&';
-    if (e === 'quot') return '"';
-    if (e === 'apos') return "'";
-    const code = e[1] === 'x' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
-    return code >= 0 && code <= 0x10ffff ? String.fromCodePoint(code) : '';
-  });
-}
 
 function attr(tag: string, name: string): string | undefined {
   const m = new RegExp(`(?:^|\\s)${name}\\s*=\\s*("([^"]*)"|'([^']*)')`).exec(tag);
-  return m ? unescape(m[2] ?? m[3] ?? '') : undefined;
+  return m ? decodeXmlEntities(m[2] ?? m[3] ?? '') : undefined;
 }
 
 /** Concatenate every <t>…</t> inside `xml` (rich-text runs and phonetic runs skipped). */
 function textRuns(xml: string): string {
   let out = '';
   const re = /<t(?:\s[^>]*)?>([\s\S]*?)<\/t>|<t(?:\s[^>]*)?\/>|<rPh\b[\s\S]*?<\/rPh>/g;
-  for (let m = re.exec(xml); m; m = re.exec(xml)) if (m[1] !== undefined) out += unescape(m[1]);
+  for (let m = re.exec(xml); m; m = re.exec(xml)) if (m[1] !== undefined) out += decodeXmlEntities(m[1]);
   return out;
 }
 
@@ -136,7 +125,7 @@ export function scanSheet(xml: string, sst: readonly string[], file: string, onR
         i = close + 4;
         const t = attr(tag, 't') ?? 'n';
         const vm = /<v(?:\s[^>]*)?>([\s\S]*?)<\/v>/.exec(inner);
-        const v = vm ? unescape(vm[1]!) : undefined;
+        const v = vm ? decodeXmlEntities(vm[1]!) : undefined;
         if (t === 's') {
           const k = v !== undefined ? Number(v) : NaN;
           value = Number.isInteger(k) && k >= 0 && k < sst.length ? sst[k]! : null;

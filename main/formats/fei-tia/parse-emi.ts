@@ -8,6 +8,7 @@ import type { MetaTree, MetaValue } from '../../api/dataset.js';
 import type { FileSource } from '../file-source.js';
 import { FormatError } from '../format-error.js';
 import { TIA_ID } from './spec.js';
+import { decodeXmlEntities } from '../xml-entities.js';
 
 /** Bound on the bytes scanned and on one ObjectInfo block. */
 const MAX_SCAN_BYTES = 256 << 20;
@@ -64,15 +65,6 @@ interface XmlElement {
   text: string;
 }
 
-const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
-
-function decodeEntities(s: string): string {
-  return s.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|[a-z]+);/g, (m, e: string) => {
-    if (e.startsWith('#x')) return String.fromCodePoint(parseInt(e.slice(2), 16));
-    if (e.startsWith('#')) return String.fromCodePoint(parseInt(e.slice(1), 10));
-    return ENTITIES[e] ?? m;
-  });
-}
 
 /** Parse a small XML document; malformed input raises FormatError at the block's offset. */
 export function parseXml(xml: string, file: string): XmlElement {
@@ -83,7 +75,7 @@ export function parseXml(xml: string, file: string): XmlElement {
   while ((m = re.exec(xml))) {
     const top = stack[stack.length - 1]!;
     if (m[4] !== undefined) {
-      top.text += decodeEntities(m[4]);
+      top.text += decodeXmlEntities(m[4]);
     } else if (m[2] !== undefined) {
       if (m[1]) {
         if (top.name !== m[2] || stack.length === 1) throw new FormatError(file, null, `well-formed ObjectInfo XML (unexpected </${m[2]}> inside <${top.name}>)`, TIA_ID);

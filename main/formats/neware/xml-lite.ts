@@ -6,6 +6,7 @@
  * expansion attacks), hard caps on element count and depth.
  */
 import type { MetaTree, MetaValue } from '../../api/dataset.js';
+import { decodeXmlEntities } from '../xml-entities.js';
 
 export const MAX_XML_ELEMENTS = 200_000;
 export const MAX_XML_DEPTH = 64;
@@ -35,18 +36,6 @@ export function decodeXml(bytes: Uint8Array): string {
   }
 }
 
-export function unescapeXml(s: string): string {
-  if (!s.includes('&')) return s;
-  return s.replace(/&(#x[0-9a-fA-F]+|#\d+|lt|gt|amp|quot|apos);/g, (_, e: string) => {
-    if (e === 'lt') return '<';
-    if (e === 'gt') return '>';
-    if (e === 'amp') return '&';
-    if (e === 'quot') return '"';
-    if (e === 'apos') return "'";
-    const code = e[1] === 'x' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
-    return code >= 0 && code <= 0x10ffff ? String.fromCodePoint(code) : '';
-  });
-}
 
 const ATTR = /([A-Za-z_:][-A-Za-z0-9_:.]*)\s*=\s*("([^"]*)"|'([^']*)')/g;
 
@@ -62,7 +51,7 @@ function parseElements(text: string): Element | null {
     if (lt > i) {
       const top = stack[stack.length - 1]!;
       const t = text.slice(i, lt).trim();
-      if (t) top.text += unescapeXml(t);
+      if (t) top.text += decodeXmlEntities(t);
     }
     if (text.startsWith('<?', lt)) {
       const e = text.indexOf('?>', lt);
@@ -106,7 +95,7 @@ function parseElements(text: string): Element | null {
     if (!m) return null;
     const el: Element = { name: m[1]!, attrs: {}, children: [], text: '' };
     ATTR.lastIndex = m[1]!.length;
-    for (let a = ATTR.exec(inner); a; a = ATTR.exec(inner)) el.attrs[a[1]!] = unescapeXml(a[3] ?? a[4] ?? '');
+    for (let a = ATTR.exec(inner); a; a = ATTR.exec(inner)) el.attrs[a[1]!] = decodeXmlEntities(a[3] ?? a[4] ?? '');
     if (++count > MAX_XML_ELEMENTS) return null;
     stack[stack.length - 1]!.children.push(el);
     if (!selfClosing) {
