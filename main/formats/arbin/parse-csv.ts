@@ -11,6 +11,7 @@
 import type { MetaTree, MetaValue } from '../../api/dataset.js';
 import { FormatError } from '../format-error.js';
 import { mapArbinLabels, labelKey, splitArbinLabel, type ArbinColumn } from './columns.js';
+import { splitLine } from '../generic-csv/text-table.js';
 
 export const READER_ID = 'arbin';
 
@@ -22,45 +23,6 @@ export interface ArbinCsv {
   warnings: string[];
 }
 
-/** Split one CSV line; fields may be double-quoted with "" as an escaped quote (RFC 4180). */
-export function splitCsvLine(line: string, delim: string): string[] {
-  const out: string[] = [];
-  let i = 0;
-  for (;;) {
-    if (line[i] === '"') {
-      let v = '';
-      i++;
-      for (;;) {
-        const q = line.indexOf('"', i);
-        if (q < 0) {
-          v += line.slice(i);
-          i = line.length;
-          break;
-        }
-        v += line.slice(i, q);
-        if (line[q + 1] === '"') {
-          v += '"';
-          i = q + 2;
-        } else {
-          i = q + 1;
-          break;
-        }
-      }
-      out.push(v);
-      const d = line.indexOf(delim, i);
-      if (d < 0) return out;
-      i = d + 1;
-    } else {
-      const d = line.indexOf(delim, i);
-      if (d < 0) {
-        out.push(line.slice(i));
-        return out;
-      }
-      out.push(line.slice(i, d));
-      i = d + 1;
-    }
-  }
-}
 
 const utf8 = new TextDecoder('utf-8');
 
@@ -75,7 +37,7 @@ function lineAt(b: Uint8Array, start: number): { text: string; next: number } {
 /** Is this header line an Arbin data export? */
 export function isArbinHeader(line: string): boolean {
   const delim = line.includes('\t') && !line.includes(',') ? '\t' : ',';
-  const keys = new Set(splitCsvLine(line.replace(/^\uFEFF/, ''), delim).map((l) => labelKey(splitArbinLabel(l).base)));
+  const keys = new Set(splitLine(line.replace(/^\uFEFF/, ''), delim).map((l) => labelKey(splitArbinLabel(l).base)));
   return (keys.has('datapoint') || keys.has('testtime')) && (keys.has('cycleindex') || keys.has('stepindex')) && keys.has('voltage');
 }
 
@@ -100,7 +62,7 @@ export function parseArbinCsv(b: Uint8Array, file: string): ArbinCsv {
   if (b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) start = 3;
   const first = lineAt(b, start);
   const delim: ',' | '\t' = first.text.includes('\t') && !first.text.includes(',') ? '\t' : ',';
-  const labels = splitCsvLine(first.text, delim);
+  const labels = splitLine(first.text, delim);
   if (!isArbinHeader(first.text)) {
     throw new FormatError(file, start, 'an Arbin header line (Data_Point/Test_Time, Cycle_Index/Step_Index, Voltage)', READER_ID);
   }
@@ -122,7 +84,7 @@ export function parseArbinCsv(b: Uint8Array, file: string): ArbinCsv {
     pos = next;
     lineNo++;
     if (text.trim() === '') continue;
-    let fields = splitCsvLine(text, delim);
+    let fields = splitLine(text, delim);
     // A trailing delimiter (some exports end every line with one) adds one empty field.
     if (fields.length === ncol + 1 && fields[ncol] === '') fields = fields.slice(0, ncol);
     if (fields.length !== ncol) {
@@ -184,8 +146,8 @@ export function parseArbinMetadataCsv(b: Uint8Array): MetaTree | null {
   const h = lineAt(b, start);
   const v = lineAt(b, h.next);
   if (!h.text.trim() || !v.text.trim()) return null;
-  const keys = splitCsvLine(h.text, ',');
-  const vals = splitCsvLine(v.text, ',');
+  const keys = splitLine(h.text, ',');
+  const vals = splitLine(v.text, ',');
   if (keys.length !== vals.length) return null;
   const out: MetaTree = {};
   keys.forEach((k, i) => {

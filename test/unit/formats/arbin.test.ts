@@ -12,7 +12,8 @@ import { zipSync } from 'fflate';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cycleCurves, type CyclingColumns } from '../../../main/analysis/echem/cycling.js';
 import { mapArbinLabel, splitArbinLabel } from '../../../main/formats/arbin/columns.js';
-import { parseArbinDate, splitCsvLine } from '../../../main/formats/arbin/parse-csv.js';
+import { parseArbinDate } from '../../../main/formats/arbin/parse-csv.js';
+import { splitLine } from '../../../main/formats/generic-csv/text-table.js';
 import { arbinReader } from '../../../main/formats/arbin/reader.js';
 import { MemorySource, NodeFileSource } from '../../../main/formats/file-source.js';
 import { newareReader } from '../../../main/formats/neware/reader.js';
@@ -194,7 +195,7 @@ describe('arbin sniff and labels', () => {
     expect(splitArbinLabel('dV/dt(V/s)')).toEqual({ base: 'dV/dt', unit: 'V/s' });
     expect(mapArbinLabel('Charge_Capacity(mAh)')).toMatchObject({ name: 'charge capacity', units: 'mA·h' });
     expect(mapArbinLabel('Aux_Temperature_1(C)')).toMatchObject({ name: 'Aux_Temperature_1(C)', units: '°C', known: false });
-    expect(splitCsvLine('0,"a,""b""",,3', ',')).toEqual(['0', 'a,"b"', '', '3']);
+    expect(splitLine('0,"a,""b""",,3', ',')).toEqual(['0', 'a,"b"', '', '3']);
     expect(parseArbinDate('10/20/2020 01:02:03.5 PM')).toBe(Date.UTC(2020, 9, 20, 13, 2, 3) / 1000 + 0.5);
     expect(Number.isNaN(parseArbinDate('yesterday'))).toBe(true);
   });
