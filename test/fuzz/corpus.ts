@@ -41,7 +41,7 @@ import { syntheticCycling as newareCycling, writeNda29, writeNdax } from '../fix
 import { syntheticArbin, writeArbinCsv, writeArbinXlsx } from '../fixtures/writers/arbin-writer.js';
 import { syntheticCycling, utf8, writeBdf, writeGenericCsv, writeMaccor, writeNovonix, writePec } from '../fixtures/writers/cycler-text-writers.js';
 import { writeCsv, writeGamry, writeVersaStudio, writeZPlot, type EisPoints } from '../fixtures/writers/eis-writers.js';
-import { buildBcf } from '../fixtures/writers/bcf-writer.js';
+import { buildBcf, spxOpts as spxFixture } from '../fixtures/writers/bcf-writer.js';
 
 export interface Seed {
   name: string;
@@ -249,24 +249,9 @@ function emsaSeeds(): Seed[] {
   ];
 }
 
-function spxOpts(extra: Partial<WriteSpxOptions> = {}): WriteSpxOptions {
-  return {
-    name: 'LiPON region 3',
-    counts: Array.from({ length: 64 }, (_, i) => (i === 10 ? 4000 : Math.round(50 * Math.exp(-((i - 30) ** 2) / 30)) + (i % 7))),
-    calibAbs: -0.4725,
-    calibLin: 0.01,
-    date: new Date(Date.UTC(2018, 2, 4, 10, 6, 4)),
-    realTime_ms: 40000,
-    lifeTime_ms: 25000,
-    deadTime_percent: 38,
-    primaryEnergy_kV: 15,
-    elevation_deg: 35,
-    azimuth_deg: 45,
-    magnification: 666.6666667,
-    elements: ['Mn', 'Ni', 'O', 'P'],
-    ...extra,
-  };
-}
+/** The shared .spx fixture with a 64-channel spectrum (small seeds fuzz faster). */
+const SEED_COUNTS = Array.from({ length: 64 }, (_, i) => (i === 10 ? 4000 : Math.round(50 * Math.exp(-((i - 30) ** 2) / 30)) + (i % 7)));
+const spxOpts = (extra: Partial<WriteSpxOptions> = {}): WriteSpxOptions => spxFixture({ counts: SEED_COUNTS, ...extra });
 
 function spxSeeds(): Seed[] {
   return [
