@@ -29,6 +29,7 @@
  */
 import type { ColumnArray, DType, MetaTree, MetaValue, Quantity } from '../../api/dataset.js';
 import { FormatError } from '../format-error.js';
+import type { ArrayCtor } from '../array-io.js';
 import { decodeWindows1252 } from '../biologic-mpt/parse-mpt.js';
 import { MPR_MAGIC, MPR_MAGIC_BYTES } from './spec.js';
 import {
@@ -567,7 +568,7 @@ export type RecordDecoder = (bytes: Uint8Array, rows: number, outs: ColumnArray[
  * keep it (float32 stays float32; flags become 0/1 bytes). Widening every column to float64
  * doubled the memory a 1M-row file takes and, on this machine, the time to fault it in.
  */
-export const STORED_ARRAY: Readonly<Record<MprBinaryType, new (n: number) => ColumnArray>> = {
+export const STORED_ARRAY: Readonly<Record<MprBinaryType, ArrayCtor<ColumnArray>>> = {
   u1: Uint8Array,
   u2: Uint16Array,
   u4: Uint32Array,

@@ -1,13 +1,15 @@
 /**
  * Reading columns out of the .mpr data module's packed records, chunk by chunk: the next chunk is
  * read (on libuv's thread pool, i.e. the other core) while this one is decoded, into two reused
- * buffers so no chunk faults in fresh memory. Decoding is a WebAssembly gather per column where
- * available (wasm-gather.ts, at memory speed), else one compiled JS pass over the records.
+ * buffers so no chunk faults in fresh memory. Decoding is one WebAssembly pass over the rows built
+ * for the record layout where available (wasm-gather.ts, at memory speed), else one compiled JS
+ * pass over the records.
  */
 import type { ColumnArray } from '../../api/dataset.js';
+import { allocForOverwrite } from '../array-io.js';
 import type { FileSource } from '../file-source.js';
 import { compileRecordDecoder, STORED_ARRAY, type MprColumn } from './parse-mpr.js';
-import { acquireGather, MAX_GATHER_BYTES, releaseGather, type Gather } from './wasm-gather.js';
+import { acquireGather, MAX_GATHER_BYTES, releaseGather, type RowDecoderMemory, type RowField } from './wasm-gather.js';
 
 export type RecordDecoderKind = 'auto' | 'js';
 
@@ -25,24 +27,27 @@ export interface RecordRead {
 
 const WIDTH = { u1: 1, u2: 2, u4: 4, f4: 4, f8: 8 } as const;
 /**
- * Gathers work through a read chunk in slices of at most this many record bytes, so the packed
- * scratch columns stay in cache between the gather and the copy out whatever the read size (on
- * the bench's 1M-row file 1 MiB reads are fastest: 14.1 ms best of 15, 2 MiB 14.4, 4 MiB 15.1).
+ * The decoder works through a read chunk in slices of at most this many record bytes, so the
+ * packed scratch columns stay in cache between the decode and the copy out whatever the read size
+ * (on the bench's 1M-row file 1 MiB reads were fastest: 14.1 ms best of 15, 2 MiB 14.4, 4 MiB
+ * 15.1; slices of 64 KiB to 1 MiB all measured within noise of each other).
  */
 const GATHER_SLICE_BYTES = 1024 * 1024;
 const align8 = (n: number): number => Math.ceil(n / 8) * 8;
 
 export async function readRecordColumns(o: RecordRead): Promise<ColumnArray[]> {
-  const outs = o.cols.map((c) => new STORED_ARRAY[c.type](o.rows));
+  // Every row of every column is written below before the arrays are returned (an abort or a
+  // read error throws them away), so they need no zero-fill first.
+  const outs = o.cols.map((c) => allocForOverwrite(STORED_ARRAY[c.type], o.rows));
   if (o.rows === 0) return outs;
   const chunkRows = Math.max(1, Math.min(o.rows, Math.floor(o.chunkBytes / Math.max(1, o.recordBytes))));
   const inBytes = align8(chunkRows * o.recordBytes);
-  const sliceRows = Math.max(1, Math.min(chunkRows, Math.floor(GATHER_SLICE_BYTES / Math.max(1, o.recordBytes))));
-  const scratch = o.cols.map((c) => align8(sliceRows * WIDTH[c.type]));
-  const total = 2 * inBytes + scratch.reduce((a, b) => a + b, 0);
+  // A function of the record size only, so one compiled decoder serves every file of a layout.
+  const sliceRows = Math.max(1, Math.floor(GATHER_SLICE_BYTES / Math.max(1, o.recordBytes)));
+  const total = 2 * inBytes + o.cols.reduce((a, c) => a + align8(sliceRows * WIDTH[c.type]), 0);
   const gather = o.decoder === 'js' || total > MAX_GATHER_BYTES ? null : acquireGather();
   try {
-    if (gather) await chunks(o, chunkRows, gatherDecoder(gather, o, outs, inBytes, sliceRows, scratch, total));
+    if (gather) await chunks(o, chunkRows, gatherDecoder(gather, o, outs, inBytes, sliceRows));
     else await chunks(o, chunkRows, jsDecoder(o, outs, chunkRows));
   } finally {
     if (gather) releaseGather(gather);
@@ -88,51 +93,36 @@ function jsDecoder(o: RecordRead, outs: ColumnArray[], chunkRows: number): Chunk
 }
 
 /**
- * Memory layout: [chunk A | chunk B | one packed scratch column per requested column]. The memory
- * is sized once before the first read, so views into it stay valid while reads are in flight.
+ * Memory layout: [one packed scratch column per requested column | chunk A | chunk B]. The
+ * scratch addresses depend on the layout only (they are baked into the decoder module, see
+ * wasm-gather.ts), and the memory is sized once before the first read, so views into it stay
+ * valid while reads are in flight.
  */
-function gatherDecoder(g: Gather, o: RecordRead, outs: ColumnArray[], inBytes: number, sliceRows: number, scratch: number[], total: number): ChunkDecoder {
-  g.reserve(total);
-  const at: number[] = [];
-  let off = 2 * inBytes;
-  for (const s of scratch) {
-    at.push(off);
-    off += s;
+function gatherDecoder(g: RowDecoderMemory, o: RecordRead, outs: ColumnArray[], inBytes: number, sliceRows: number): ChunkDecoder {
+  const fields: RowField[] = [];
+  let scratchEnd = 0;
+  for (const c of o.cols) {
+    const width = WIDTH[c.type];
+    fields.push({ offset: c.offset, width, dst: scratchEnd, ...(c.isFlag ? { flag: { mask: c.mask, shift: c.shift } } : {}) });
+    scratchEnd += align8(sliceRows * width);
   }
+  g.reserve(scratchEnd + 2 * inBytes);
+  const decodeRows = g.decoder(o.recordBytes, fields);
   const buf = g.memory.buffer;
-  const views = o.cols.map((c) => STORED_ARRAY[c.type] as unknown as new (b: ArrayBuffer, off: number, n: number) => ColumnArray);
+  const ctors = o.cols.map((c) => STORED_ARRAY[c.type]);
   const rec = o.recordBytes;
+  const chunkAt = (k: number): number => scratchEnd + (k % 2) * inBytes;
   return {
     target(k, bytes) {
-      return new Uint8Array(buf, (k % 2) * inBytes, bytes);
+      return new Uint8Array(buf, chunkAt(k), bytes);
     },
     decode(k, chunkRows, chunkFirstRow) {
-      for (let s = 0; s < chunkRows; s += sliceRows) slice((k % 2) * inBytes + s * rec, Math.min(sliceRows, chunkRows - s), chunkFirstRow + s);
+      for (let s = 0; s < chunkRows; s += sliceRows) {
+        const rows = Math.min(sliceRows, chunkRows - s);
+        decodeRows(chunkAt(k) + s * rec, rows);
+        // Same element type on both sides: a memcpy into each column.
+        fields.forEach((f, j) => (outs[j] as Float64Array).set(new ctors[j]!(buf, f.dst, rows) as Float64Array, chunkFirstRow + s));
+      }
     },
   };
-
-  function slice(base: number, rows: number, firstRow: number): void {
-    o.cols.forEach((c, j) => {
-      const src = base + c.offset;
-      const dst = at[j]!;
-      switch (c.type) {
-        case 'f8':
-          g.g8(src, rec, rows, dst);
-          break;
-        case 'f4':
-        case 'u4':
-          g.g4(src, rec, rows, dst);
-          break;
-        case 'u2':
-          g.g2(src, rec, rows, dst);
-          break;
-        case 'u1':
-          if (c.isFlag) g.gflag(src, rec, rows, dst, c.mask, c.shift);
-          else g.g1(src, rec, rows, dst);
-          break;
-      }
-      // Same element type on both sides: a memcpy into the column.
-      (outs[j] as Float64Array).set(new views[j]!(buf, dst, rows) as Float64Array, firstRow);
-    });
-  }
 }
