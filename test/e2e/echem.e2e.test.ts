@@ -28,6 +28,8 @@ describe.skipIf(!!skip)('electrochemistry views in headless Chromium', () => {
     await ui.importFiles([file]);
     await page.getByTestId('cycling-view').waitFor({ timeout: 30_000 });
     await expect.poll(async () => (await page.getByTestId('cycle-points').textContent()) ?? '', { timeout: 30_000 }).toMatch(/points drawn/);
+    // A table's shape reads as rows × columns (each column keeps its own stored type).
+    expect(await page.getByTestId('shape').textContent()).toMatch(/^[\d,]+ rows × \d+ columns$/);
     // Zoom into the curves: the worker re-reads just the points inside the new capacity range.
     const box = (await page.getByTestId('cycling-chart').boundingBox())!;
     await page.mouse.move(box.x + box.width * 0.35, box.y + box.height * 0.5);

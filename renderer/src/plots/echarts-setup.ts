@@ -27,3 +27,26 @@ export function axis(name: string, opts: { log?: boolean; scale?: boolean; gap?:
 export function axisLabel(name: string, unit: string): string {
   return unit ? `${name} / ${unit}` : name;
 }
+
+/**
+ * [lo, hi] widened to the nearest multiples of a 1-2-5 step of at most a tenth of the span, so an
+ * axis pinned to its data ends on short labels ("1", not "0.9867813769294805": ECharts prints a
+ * pinned min/max in full) while adding at most one such step of empty space at each end.
+ */
+export function niceExtent(lo: number, hi: number): [number, number] {
+  if (!Number.isFinite(lo) || !Number.isFinite(hi) || !(hi > lo)) return [lo, hi];
+  const raw = (hi - lo) / 10;
+  const exp = Math.floor(Math.log10(raw));
+  const base = 10 ** exp;
+  const step = [5, 2, 1].map((m) => m * base).find((s) => s <= raw * (1 + 1e-9))!;
+  // Rounding in units of the step, then back: avoids 0.30000000000000004-style ends.
+  const digits = Math.max(0, -exp + 1);
+  const round = (v: number): number => Number(v.toFixed(Math.min(20, digits)));
+  return [round(Math.floor(lo / step + 1e-9) * step), round(Math.ceil(hi / step - 1e-9) * step)];
+}
+
+/** ECharts min/max callbacks for an axis pinned to its data, ending on nice values. */
+export const niceDataBounds = {
+  min: (e: { min: number; max: number }): number => niceExtent(e.min, e.max)[0],
+  max: (e: { min: number; max: number }): number => niceExtent(e.min, e.max)[1],
+};

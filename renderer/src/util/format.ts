@@ -19,3 +19,23 @@ export function parseQuantity(text: string, unit: string): Quantity | undefined 
   const v = Number(t);
   return Number.isFinite(v) ? { value: v, unit } : undefined;
 }
+
+/** Labels a reader's metadata key cannot spell out by itself. */
+const KEY_LABELS: Record<string, string> = { ecLabVersion: 'EC-Lab version', softwareVersion: 'Software version', testId: 'Test ID' };
+
+/**
+ * A metadata key as a label: "characteristicMass" → "Characteristic mass", "stageAlpha" →
+ * "Stage alpha"; runs of capitals stay together ("EDSDetector" → "EDS detector").
+ */
+export function keyLabel(key: string): string {
+  if (KEY_LABELS[key]) return KEY_LABELS[key]!;
+  const words = key
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .replace(/[_-]+/g, ' ')
+    .trim()
+    .split(/\s+/);
+  if (!words[0]) return key;
+  const out = words.map((w, i) => (/^[A-Z0-9]{2,}$/.test(w) ? w : i === 0 ? w[0]!.toUpperCase() + w.slice(1) : w.toLowerCase()));
+  return out.join(' ');
+}
