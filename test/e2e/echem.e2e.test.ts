@@ -50,6 +50,22 @@ describe.skipIf(!!skip)('electrochemistry views in headless Chromium', () => {
     expect(results).toContain('58 µA·h cm⁻² µm⁻¹');
     expect(results).toMatch(/meanCoulombicEfficiency\s*99\.6\d* ± /);
     expect(await page.getByTestId('analysis-provenance').textContent()).toContain('echem.cycling-summary v1.0.0');
+    // The per-cycle arrays are drawn (Coulombic efficiency vs cycle): the chart's canvas exists
+    // and has ink on it, not just a white box.
+    await expect
+      .poll(
+        () =>
+          page.evaluate(`(() => {
+            const c = document.querySelector('[data-testid="arrays-plot"] canvas');
+            if (!c) return 0;
+            const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            let ink = 0;
+            for (let i = 0; i < px.length; i += 4) if (px[i + 3] > 0 && px[i] + px[i + 1] + px[i + 2] < 600) ink++;
+            return ink;
+          })()`) as Promise<number>,
+        { timeout: 30_000 },
+      )
+      .toBeGreaterThan(500);
     await page.screenshot({ path: join(ARTIFACTS, 'cycling-summary.png') });
 
     // The per-cycle table leaves as CSV with units and provenance.

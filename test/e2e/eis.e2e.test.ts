@@ -40,6 +40,11 @@ describe.skipIf(!!skip)('impedance in headless Chromium', () => {
     const r1 = /R1\s*([\d.e+-]+) ± ([\d.e+-]+) Ω/.exec(text);
     expect(r1, text).not.toBeNull();
     expect(Math.abs(Number(r1![1]) / 4000 - 1)).toBeLessThan(0.01);
+    // Correlations read as one matrix (not a row per pair); every parameter of this synthetic
+    // spectrum is determined, so none carries the warning.
+    expect(text).not.toContain('corr(');
+    expect(await page.getByTestId('analysis-correlation').textContent()).toContain('CPE1_0');
+    expect(await page.getByTestId('undetermined').count()).toBe(0);
     await page.screenshot({ path: join(ARTIFACTS, 'eis-fit-results.png') });
     await page.getByTestId('tree-dataset').first().click();
     await expect.poll(() => page.getByTestId('eis-view').textContent(), { timeout: 30_000 }).toContain('fit: R0-p(R1,CPE1)-CPE2');

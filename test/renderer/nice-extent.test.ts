@@ -3,7 +3,7 @@
  * 0.9867813769294805 mAh end of a real GCPL file's capacity axis must become 1.
  */
 import { describe, expect, it } from 'vitest';
-import { niceExtent, niceDataBounds } from '../../renderer/src/plots/echarts-setup.js';
+import { decadeBounds, niceExtent, niceDataBounds } from '../../renderer/src/plots/echarts-setup.js';
 
 describe('niceExtent', () => {
   it('widens to 1-2-5 steps of about a tenth of the span', () => {
@@ -32,5 +32,10 @@ describe('niceExtent', () => {
     expect(niceExtent(2, 2)).toEqual([2, 2]);
     expect(niceExtent(Number.NaN, 1)).toEqual([Number.NaN, 1]);
     expect([niceDataBounds.min({ min: 0.013, max: 0.987 }), niceDataBounds.max({ min: 0.013, max: 0.987 })]).toEqual([0, 1]);
+  });
+
+  it('bounds a log axis by the decades around the data', () => {
+    expect([decadeBounds.min({ min: 0.0031623 }), decadeBounds.max({ max: 10000 })]).toEqual([0.001, 10000]);
+    expect([decadeBounds.min({ min: 1 }), decadeBounds.max({ max: 12.5 })]).toEqual([1, 100]);
   });
 });

@@ -28,6 +28,12 @@ export function axisLabel(name: string, unit: string): string {
   return unit ? `${name} / ${unit}` : name;
 }
 
+/** The largest 1-2-5 × 10ⁿ value not above x (x > 0): a tick step. */
+export function niceStep(x: number): number {
+  const base = 10 ** Math.floor(Math.log10(x));
+  return [5, 2, 1].map((m) => m * base).find((s) => s <= x * (1 + 1e-9)) ?? base;
+}
+
 /**
  * [lo, hi] widened to the nearest multiples of a 1-2-5 step of at most a tenth of the span, so an
  * axis pinned to its data ends on short labels ("1", not "0.9867813769294805": ECharts prints a
@@ -35,12 +41,9 @@ export function axisLabel(name: string, unit: string): string {
  */
 export function niceExtent(lo: number, hi: number): [number, number] {
   if (!Number.isFinite(lo) || !Number.isFinite(hi) || !(hi > lo)) return [lo, hi];
-  const raw = (hi - lo) / 10;
-  const exp = Math.floor(Math.log10(raw));
-  const base = 10 ** exp;
-  const step = [5, 2, 1].map((m) => m * base).find((s) => s <= raw * (1 + 1e-9))!;
+  const step = niceStep((hi - lo) / 10);
   // Rounding in units of the step, then back: avoids 0.30000000000000004-style ends.
-  const digits = Math.max(0, -exp + 1);
+  const digits = Math.max(0, -Math.floor(Math.log10(step)) + 1);
   const round = (v: number): number => Number(v.toFixed(Math.min(20, digits)));
   return [round(Math.floor(lo / step + 1e-9) * step), round(Math.ceil(hi / step - 1e-9) * step)];
 }
@@ -49,4 +52,10 @@ export function niceExtent(lo: number, hi: number): [number, number] {
 export const niceDataBounds = {
   min: (e: { min: number; max: number }): number => niceExtent(e.min, e.max)[0],
   max: (e: { min: number; max: number }): number => niceExtent(e.min, e.max)[1],
+};
+
+/** ECharts min/max callbacks for a log axis: the decades around the data (labels 0.001 … 10000). */
+export const decadeBounds = {
+  min: (e: { min: number }): number => 10 ** Math.floor(Math.log10(e.min) + 1e-9),
+  max: (e: { max: number }): number => 10 ** Math.ceil(Math.log10(e.max) - 1e-9),
 };
