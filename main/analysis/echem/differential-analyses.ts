@@ -101,7 +101,8 @@ const TO_MA: Record<string, number> = { A: 1e3, mA: 1, µA: 1e-3, uA: 1e-3, nA: 
 
 export const cvPeaksAnalysis = {
   id: 'echem.cv-peaks',
-  version: '1.0.0',
+  // 1.1.0: every peak found is reported (counts, and potential/current per peak), paired or not.
+  version: '1.1.0',
   label: 'CV peaks (Epa, Epc, ΔEp, E½ per cycle)',
   modality: 'electrochemistry',
   inputKinds: ['table'],
@@ -115,8 +116,18 @@ export const cvPeaksAnalysis = {
     if (f === undefined) throw new Error(`current in "${i.units}" cannot be used`);
     const current = f === 1 ? i.values : i.values.map((x) => x * f);
     const sweeps = segmentSweeps(e.values, columns['cycle number']?.values, num(params.directionNoise, 'directionNoise', 0.001));
-    const pairs = pairPeaks(cvPeaks(e.values, current, sweeps, { minProminence: num(params.minProminence, 'minProminence', 0.1) }), num(params.maxPairSeparation, 'maxPairSeparation', 0.3));
-    const results: Record<string, Quantity> = { sweepCount: { value: sweeps.length, unit: '' }, pairCount: { value: pairs.length, unit: '' } };
+    const peaks = cvPeaks(e.values, current, sweeps, { minProminence: num(params.minProminence, 'minProminence', 0.1) });
+    const pairs = pairPeaks(peaks, num(params.maxPairSeparation, 'maxPairSeparation', 0.3));
+    // Every peak found is reported, paired or not: an irreversible oxidation (no return peak)
+    // is a result too, and a pair count of 0 alone would hide it.
+    const anodic = peaks.filter((p) => p.direction === 'anodic');
+    const cathodic = peaks.filter((p) => p.direction === 'cathodic');
+    const results: Record<string, Quantity> = {
+      sweepCount: { value: sweeps.length, unit: '' },
+      anodicPeakCount: { value: anodic.length, unit: '' },
+      cathodicPeakCount: { value: cathodic.length, unit: '' },
+      pairCount: { value: pairs.length, unit: '' },
+    };
     // Potentials are read on the sampled grid: the sampling step bounds their uncertainty.
     let step = Infinity;
     for (let k = 1; k < e.values.length; k++) {
@@ -147,7 +158,12 @@ export const cvPeaksAnalysis = {
         ipc: col((p) => p.ipc, 'mA'),
         deltaEp: col((p) => p.deltaEp, 'V'),
         Ehalf: col((p) => p.eHalf, 'V'),
+        // All peaks, one row each: potential and signed current against the peak's cycle.
+        'peak cycle': { units: '', values: Float64Array.from(peaks, (p) => p.cycle) },
+        'peak potential': { units: 'V', values: Float64Array.from(peaks, (p) => p.potential) },
+        'peak current': { units: 'mA', values: Float64Array.from(peaks, (p) => p.current) },
       },
+      axes: { 'peak potential': 'peak cycle', 'peak current': 'peak cycle' },
     };
   },
 };

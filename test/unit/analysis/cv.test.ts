@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cvPeaks, pairPeaks, segmentSweeps } from '../../../main/analysis/echem/cv.js';
+import { cvPeaksAnalysis } from '../../../main/analysis/echem/differential-analyses.js';
 
 /**
  * A synthetic LNMO thin-film CV, 3.5 ↔ 5.0 V at 1 mV/s, two redox couples (anodic 4.41 and
@@ -48,5 +49,22 @@ describe('cyclic voltammetry', () => {
     const e = [3.5, 3.6, 3.7, 3.8, 3.8005, 3.7995, 3.8, 3.7, 3.6];
     const s = segmentSweeps(e, undefined, 0.002);
     expect(s.map((x) => x.direction)).toEqual(['anodic', 'cathodic']);
+  });
+
+  it('reports every peak, paired or not: an irreversible oxidation is counted and listed', () => {
+    const cols = (e: number[], i: number[]) => ({ Ewe: { units: 'V', values: Float64Array.from(e) }, I: { units: 'mA', values: Float64Array.from(i) } });
+    const rev = syntheticCv(2);
+    const a = cvPeaksAnalysis.run(cols(rev.e, rev.i));
+    expect([a.results.anodicPeakCount!.value, a.results.cathodicPeakCount!.value, a.results.pairCount!.value]).toEqual([4, 4, 4]);
+    expect(a.arrays['peak potential']!.values).toHaveLength(8);
+    expect(a.axes!['peak potential']).toBe('peak cycle');
+    // Irreversible: the same anodic peaks, a featureless return sweep.
+    const irr = { e: [...rev.e], i: rev.i.map((x) => (x < 0 ? -0.002 : x)) };
+    const b = cvPeaksAnalysis.run(cols(irr.e, irr.i));
+    expect([b.results.anodicPeakCount!.value, b.results.cathodicPeakCount!.value, b.results.pairCount!.value]).toEqual([4, 0, 0]);
+    const v = Array.from(b.arrays['peak potential']!.values).slice(0, 2);
+    expect(v[0]).toBeCloseTo(4.41, 3);
+    expect(v[1]).toBeCloseTo(4.58, 3);
+    expect(Array.from(b.arrays['peak current']!.values).every((x) => x > 0)).toBe(true);
   });
 });
