@@ -226,6 +226,8 @@ export interface CycleCurvesMeta {
   /** Recorded points of the shown half cycles inside the window, and how many are drawn. */
   pointsInView: number;
   pointsShown: number;
+  /** Where the capacity came from (cycling.ts CapacitySource): the file's counters or ∫I dt. */
+  capacitySource: string;
 }
 
 /** dQ/dV curves per half cycle: concatenated [voltage..., dQ/dV...], with the peaks found. */

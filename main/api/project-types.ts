@@ -95,6 +95,11 @@ export interface Provenance {
   appVersion: string;
   inputs: { datasetId: string; sha256: string }[];
   parameters: Record<string, unknown>;
+  /**
+   * Choices the analysis made from the data, not given as parameters: e.g. the capacity source
+   * ('(Q-Qo)', 'charge/discharge counters', 'integrated') and the segmentation strategy.
+   */
+  resolved?: Record<string, string | number | boolean>;
   time: string;
 }
 

@@ -335,7 +335,7 @@ export const api = {
     });
     ctx.progress(1);
     return {
-      meta: { capacityUnit: curves.capacityUnit, voltageUnit: curves.voltageUnit, segments, cycles: all, ...(win ? { window: win } : {}), pointsInView, pointsShown: total },
+      meta: { capacityUnit: curves.capacityUnit, voltageUnit: curves.voltageUnit, segments, cycles: all, ...(win ? { window: win } : {}), pointsInView, pointsShown: total, capacitySource: curves.capacitySource },
       data: out.buffer,
     };
   },
@@ -370,7 +370,7 @@ export const api = {
   async runAnalysis(
     args: { analysisId: string; inputs: { path: string; entry: string; mapping?: ColumnMapping | null }[]; params: Record<string, unknown> },
     ctx: WorkerContext,
-  ): Promise<{ results: Record<string, Quantity>; arrays: AnalysisOutput['arrays']; axes: Record<string, string>; parameters: Record<string, unknown> }> {
+  ): Promise<{ results: Record<string, Quantity>; arrays: AnalysisOutput['arrays']; axes: Record<string, string>; parameters: Record<string, unknown>; resolved?: AnalysisOutput['resolved'] }> {
     const a = findAnalysis(args.analysisId);
     const parameters = resolvedParameters(a, args.params);
     const first = args.inputs[0];
@@ -380,7 +380,7 @@ export const api = {
     ctx.progress(0.5);
     const out = a.run(cols, parameters);
     ctx.progress(1);
-    return { results: out.results, arrays: out.arrays, axes: out.axes ?? {}, parameters };
+    return { results: out.results, arrays: out.arrays, axes: out.axes ?? {}, parameters, ...(out.resolved ? { resolved: out.resolved } : {}) };
   },
 };
 

@@ -194,6 +194,7 @@ const ProvenanceSchema = v.object({
   appVersion: Short,
   inputs: v.array(v.object({ datasetId: IdS, sha256: Sha256 })),
   parameters: v.record(v.string(), v.unknown()),
+  resolved: v.optional(v.record(v.string(), v.union([v.string(), v.number(), v.boolean()]))),
   time: Str(64),
 });
 

@@ -19,6 +19,12 @@ export interface AnalysisOutput {
   arrays: Record<string, UnitArray>;
   /** array name → name of the array that is its x axis (default: 'cycle' when lengths match) */
   axes?: Record<string, string>;
+  /**
+   * Choices the analysis made from the data rather than from its parameters (the capacity
+   * source, the segmentation strategy): recorded in the provenance as `resolved`, apart from the
+   * parameters, so a re-run from the provenance's parameters is still a valid request.
+   */
+  resolved?: Record<string, string | number | boolean>;
 }
 
 /** An input column as the reader returned it (its stored width), with units. */

@@ -356,6 +356,7 @@ export class ProjectSession {
       appVersion: APP_VERSION,
       inputs: recs.map((r) => ({ datasetId: r.id, sha256: r.dataset.source.sha256 })),
       parameters: out.parameters,
+      ...(out.resolved ? { resolved: out.resolved } : {}),
       time,
     };
     const id = newId();

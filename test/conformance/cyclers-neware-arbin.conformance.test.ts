@@ -20,6 +20,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DatasetEntry } from '../../main/api/dataset.js';
+import { cycleCurves, type CyclingColumns } from '../../main/analysis/echem/cycling.js';
 import { arbinReader } from '../../main/formats/arbin/reader.js';
 import { NodeFileSource } from '../../main/formats/file-source.js';
 import { newareReader } from '../../main/formats/neware/reader.js';
@@ -396,6 +397,47 @@ async function checkNeware(e: Entry): Promise<string[]> {
     }
   }
   if (n === 0) problems.push('no records');
+  problems.push(...checkCounterCapacities(loaded));
+  return problems;
+}
+
+/**
+ * The voltage–capacity curves take their capacity from the file's own per-step counters
+ * (cycling.ts, 'charge/discharge counters'). Checked here independently, by step number rather
+ * than by spotting resets: each half cycle's capacity is the sum, over the steps it spans, of the
+ * step's last |counter| (less the counter at the curve's first row when that row is in the step).
+ * On 2-1-6_61[07005012].nda, a pulse test logged at the pulse edges, ∫I dt over the samples
+ * would give 3× the cycler's 299.86 mA·h.
+ */
+function checkCounterCapacities(loaded: Loaded): string[] {
+  const { cols, entry } = loaded;
+  const has = (k: string) => !!cols[k] && entry.columns!.some((c) => c.name === k);
+  if (!has('charge capacity') || !has('discharge capacity') || !has('step') || !has('I') || !has('Ecell')) return [];
+  const unit = (k: string) => entry.columns!.find((c) => c.name === k)!.units;
+  const cyc: CyclingColumns = {};
+  for (const k of ['time', 'I', 'Ecell', 'charge capacity', 'discharge capacity', 'cycle number']) if (has(k)) cyc[k] = { units: unit(k), values: Float64Array.from(cols[k]!) };
+  let curves;
+  try {
+    curves = cycleCurves(cyc);
+  } catch (err) {
+    return [`cycleCurves: ${String(err)}`];
+  }
+  if (curves.capacitySource !== 'charge/discharge counters') return [`capacity from ${curves.capacitySource}, not the counters`];
+  const step = cols.step!;
+  const problems: string[] = [];
+  for (const c of curves.curves) {
+    const q = cyc[c.direction === 'charge' ? 'charge capacity' : 'discharge capacity']!.values;
+    let expected = 0;
+    for (let i = c.start + 1; i < c.end; i++) {
+      const lastOfStep = i === c.end - 1 || step[i + 1] !== step[i];
+      if (!lastOfStep) continue;
+      const base = step[i] === step[c.start] ? Math.abs(q[c.start]!) : 0;
+      expected += Math.abs(q[i]!) - base;
+    }
+    const got = c.capacity[c.capacity.length - 1]!;
+    if (Math.abs(got - expected) > 1e-9 * Math.max(1, expected)) problems.push(`half cycle ${c.halfCycle} (${c.direction}): capacity ${got} mA·h ≠ per-step counters ${expected}`);
+    if (problems.length > 3) break;
+  }
   return problems;
 }
 

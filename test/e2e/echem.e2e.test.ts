@@ -49,7 +49,10 @@ describe.skipIf(!!skip)('electrochemistry views in headless Chromium', () => {
     expect(results).toContain('firstCycleChargeCapacityVolumetric');
     expect(results).toContain('58 µA·h cm⁻² µm⁻¹');
     expect(results).toMatch(/meanCoulombicEfficiency\s*99\.6\d* ± /);
-    expect(await page.getByTestId('analysis-provenance').textContent()).toContain('echem.cycling-summary v1.0.0');
+    const provenance = (await page.getByTestId('analysis-provenance').textContent()) ?? '';
+    expect(provenance).toContain('echem.cycling-summary v1.1.0');
+    // What the data decided is recorded next to the parameters given.
+    expect(provenance).toMatch(/capacitySource \(from the data\)\s*\(Q-Qo\)/);
     // The per-cycle arrays are drawn (Coulombic efficiency vs cycle): the chart's canvas exists
     // and has ink on it, not just a white box.
     await expect
@@ -73,14 +76,15 @@ describe.skipIf(!!skip)('electrochemistry views in headless Chromium', () => {
     await download.saveAs(join(ARTIFACTS, 'cycling-summary.csv'));
     const csv = await readFile(join(ARTIFACTS, 'cycling-summary.csv'), 'utf8');
     const lines = csv.split('\r\n');
-    expect(lines[0]).toMatch(/^# Interphase .* · echem\.cycling-summary v1\.0\.0 · run /);
+    expect(lines[0]).toMatch(/^# Interphase .* · echem\.cycling-summary v1\.1\.0 · run /);
     expect(lines[1]).toMatch(/^# input: LNMO_GCPL\.mpt — Galvanostatic Cycling with Potential Limitation · sha256 [0-9a-f]{64}$/);
     expect(lines[2]).toContain('"area_cm2":0.05');
-    const head = lines[3]!.split(',');
+    expect(lines[3]).toBe('# resolved from the data: {"capacitySource":"(Q-Qo)","segmentation":"half-cycle"}');
+    const head = lines[4]!.split(',');
     expect(head[0]).toBe('cycle');
     const ce = head.indexOf('coulombicEfficiency (%)');
     expect(ce).toBeGreaterThan(0);
-    const rows = lines.slice(4).filter((l) => l && !l.startsWith('#')).map((l) => l.split(','));
+    const rows = lines.slice(5).filter((l) => l && !l.startsWith('#')).map((l) => l.split(','));
     expect(rows.map((r) => Number(r[0]))).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
     const ces = rows.slice(1).map((r) => Number(r[ce]));
     const mean = ces.reduce((x, y) => x + y, 0) / ces.length;

@@ -63,7 +63,10 @@ export interface SegmentOptions {
 
 export interface CurveOptions extends SegmentOptions {
   convention?: CeConvention;
-  /** 'auto': (Q-Qo) or Q charge/discharge when usable, else integrate I dt. */
+  /**
+   * 'auto': (Q-Qo) or Q charge/discharge when usable, else the cycler's own charge/discharge
+   * (or step) capacity counters, else integrate I dt.
+   */
   capacitySource?: 'auto' | 'integrate' | 'q';
 }
 
@@ -84,10 +87,17 @@ export interface HalfCycleCurve {
   voltage: Float64Array;
 }
 
+/**
+ * Where the curves' capacity came from: EC-Lab's signed counters, a cycler's unsigned per-
+ * direction counters ('charge capacity'/'discharge capacity', 'Q charge'/'Q discharge'), its one
+ * unsigned step counter ('capacity'), or the trapezoid ∫I dt over the recorded samples.
+ */
+export type CapacitySource = 'integrated' | '(Q-Qo)' | 'Q charge/discharge' | 'charge/discharge counters' | 'step capacity counter';
+
 export interface CycleCurves {
   capacityUnit: 'mA·h';
   voltageUnit: 'V';
-  capacitySource: 'integrated' | '(Q-Qo)' | 'Q charge/discharge';
+  capacitySource: CapacitySource;
   segmentation: Segmentation;
   curves: HalfCycleCurve[];
 }
@@ -120,6 +130,11 @@ const HALF_CYCLE_NAMES = ['half cycle'];
 const CYCLE_NAMES = ['cycle number'];
 const QQO_NAMES = ['(Q-Qo)', '(Q-Qo)/mA.h', '(Q-Qo)/C'];
 const QHALF_NAMES = ['Q charge/discharge', 'Q charge/discharge/mA.h'];
+// A cycler's unsigned counters: Neware and Arbin 'charge capacity'/'discharge capacity', BDF and
+// PEC 'Q charge'/'Q discharge'; Maccor and Novonix keep one 'capacity' that restarts every step.
+const QCHARGE_NAMES = ['charge capacity', 'Q charge'];
+const QDISCHARGE_NAMES = ['discharge capacity', 'Q discharge'];
+const QSTEP_NAMES = ['capacity'];
 
 const TO_MA: Record<string, number> = { A: 1e3, mA: 1, µA: 1e-3, uA: 1e-3, nA: 1e-6 };
 const TO_MAH: Record<string, number> = {
@@ -300,8 +315,12 @@ export function cycleCurves(cols: CyclingColumns, opts: CurveOptions = {}): Cycl
   const qhalf = scaled(find(cols, QHALF_NAMES), TO_MAH, 'Q charge/discharge');
   const current = currentOf(cols);
   const time = scaled(find(cols, TIME_NAMES), TO_S, 'time');
+  const qCharge = scaled(find(cols, QCHARGE_NAMES), TO_MAH, 'charge capacity');
+  const qDischarge = scaled(find(cols, QDISCHARGE_NAMES), TO_MAH, 'discharge capacity');
+  const qStep = scaled(find(cols, QSTEP_NAMES), TO_MAH, 'capacity');
   let q: Float64Array | undefined;
-  let capacitySource: CycleCurves['capacitySource'] = 'integrated';
+  let counters: { charge: Float64Array; discharge: Float64Array } | undefined;
+  let capacitySource: CapacitySource = 'integrated';
   if (source !== 'integrate') {
     if (qqo && allFinite(qqo)) {
       q = qqo;
@@ -309,9 +328,17 @@ export function cycleCurves(cols: CyclingColumns, opts: CurveOptions = {}): Cycl
     } else if (qhalf && allFinite(qhalf)) {
       q = qhalf;
       capacitySource = 'Q charge/discharge';
-    } else if (source === 'q') throw new Error('no usable (Q-Qo) or Q charge/discharge column');
+    } else if (qCharge && qDischarge && allFinite(qCharge) && allFinite(qDischarge)) {
+      // The cycler integrates the current at its own internal rate; the logged samples may be
+      // far sparser (pulse tests log the pulse edges only), so its counters beat ∫I dt over them.
+      counters = { charge: qCharge, discharge: qDischarge };
+      capacitySource = 'charge/discharge counters';
+    } else if (qStep && allFinite(qStep)) {
+      counters = { charge: qStep, discharge: qStep };
+      capacitySource = 'step capacity counter';
+    } else if (source === 'q') throw new Error('no usable (Q-Qo), Q charge/discharge or cycler capacity column');
   }
-  if (!q && !(current && time)) throw new Error('capacity needs a (Q-Qo) column, or current and time columns to integrate');
+  if (!q && !counters && !(current && time)) throw new Error('capacity needs a (Q-Qo) or capacity column, or current and time columns to integrate');
   const labels = assignCycles(seg.segments, opts.convention);
   const curves: HalfCycleCurve[] = seg.segments.map((s, k) => {
     // The curve starts one record before the first active one: the last record before the
@@ -322,7 +349,9 @@ export function cycleCurves(cols: CyclingColumns, opts: CurveOptions = {}): Cycl
     const len = s.end - from;
     const cap = new Float64Array(len);
     const v = voltage.slice(from, s.end);
-    if (q) {
+    if (counters) {
+      counterCapacity(s.direction === 'charge' ? counters.charge : counters.discharge, from, cap);
+    } else if (q) {
       const q0 = q[from]!;
       const sign = s.direction === 'charge' ? 1 : -1;
       // 0 - d rather than -1 × d: a discharge curve starts at +0, not -0.
@@ -342,6 +371,25 @@ export function cycleCurves(cols: CyclingColumns, opts: CurveOptions = {}): Cycl
     return { cycle: labels[k]!, direction: s.direction, halfCycle: k, start: from, end: s.end, capacity: cap, voltage: v };
   });
   return { capacityUnit: 'mA·h', voltageUnit: 'V', capacitySource, segmentation: seg, curves };
+}
+
+/**
+ * Capacity passed since row `from`, from an unsigned cycler counter (its sign ignored: Neware
+ * logs discharge capacity negative): the sum of the increments of |counter|. A drop to below half
+ * its last value is a reset — a new step or cycle — after which the counter's value is all new
+ * charge; a smaller drop is logging noise and is summed as it is, so the total stays the
+ * counter's own.
+ */
+function counterCapacity(counter: Float64Array, from: number, out: Float64Array): void {
+  let acc = 0;
+  let prev = Math.abs(counter[from]!);
+  out[0] = 0;
+  for (let j = 1; j < out.length; j++) {
+    const v = Math.abs(counter[from + j]!);
+    acc += v < 0.5 * prev ? v : v - prev;
+    prev = v;
+    out[j] = acc;
+  }
 }
 
 function allFinite(a: Float64Array): boolean {
@@ -569,7 +617,7 @@ const PARAMS: ParamDescriptor[] = [
     label: 'Capacity from',
     type: 'string',
     default: 'auto',
-    help: "'auto': EC-Lab's (Q-Qo) column when present, else ∫I dt; 'integrate': always ∫I dt; 'q': require a Q column.",
+    help: "'auto': EC-Lab's (Q-Qo) column when present, else the cycler's own charge/discharge capacity counters, else ∫I dt; 'integrate': always ∫I dt; 'q': require a capacity column.",
   },
   { name: 'minPoints', label: 'Minimum points per half cycle', type: 'integer', default: 2, min: 1 },
   // Normalisation: filled from the cell the dataset belongs to (project-session.ts), or by hand.
@@ -618,6 +666,8 @@ function meanStd(values: number[]): { mean: number; std: number } {
 export interface CyclingSummaryResult {
   results: Record<string, Quantity>;
   arrays: Record<string, UnitArray>;
+  /** What the data decided: the capacity source and the segmentation strategy used. */
+  resolved: { capacitySource: CapacitySource; segmentation: SegmentationStrategy };
 }
 
 export interface CyclingSummaryAnalysis extends AnalysisDescriptor {
@@ -626,7 +676,9 @@ export interface CyclingSummaryAnalysis extends AnalysisDescriptor {
 
 export const cyclingSummaryAnalysis: CyclingSummaryAnalysis = {
   id: 'echem.cycling-summary',
-  version: '1.0.0',
+  // 1.1.0: capacity from the cycler's own charge/discharge (or step) counters when the file has
+  // them, before ∫I dt; what was used is recorded under `resolved` in the provenance.
+  version: '1.1.0',
   label: 'Cycling summary (capacity, Coulombic efficiency, energy, retention)',
   modality: 'electrochemistry',
   inputKinds: ['table'],
@@ -740,6 +792,6 @@ export const cyclingSummaryAnalysis: CyclingSummaryAnalysis = {
       }
       if (k1 >= 0) set('firstCycleDischargeUtilisation', (100 * m.dischargeCapacity.values[k1]!) / norm.theoretical_mAh, '%');
     }
-    return { results, arrays };
+    return { results, arrays, resolved: { capacitySource: curves.capacitySource, segmentation: curves.segmentation.strategy } };
   },
 };

@@ -14,6 +14,8 @@ export interface AnalysisRun {
   arrays: Record<string, UnitArray>;
   /** array name → the array that is its x axis (for NeXus NXdata groups) */
   axes?: Record<string, string>;
+  /** Choices the analysis made from the data (e.g. the capacity source), for the provenance. */
+  resolved?: Record<string, string | number | boolean>;
 }
 
 function intList(v: unknown, name: string, fallback: number[]): number[] {
@@ -45,7 +47,8 @@ const DQDV_PARAMS: ParamDescriptor[] = [
 
 export const dqdvAnalysis = {
   id: 'echem.dqdv',
-  version: '1.0.0',
+  // 1.1.0: capacity as in echem.cycling-summary 1.1.0 (cycler counters before ∫I dt).
+  version: '1.1.0',
   label: 'Differential capacity dQ/dV (plateaus, first-cycle excess)',
   modality: 'electrochemistry',
   inputKinds: ['table'],
@@ -87,7 +90,7 @@ export const dqdvAnalysis = {
         unit: 'mA·h',
       };
     }
-    return { results, arrays, axes };
+    return { results, arrays, axes, resolved: { capacitySource: curves.capacitySource, segmentation: curves.segmentation.strategy } };
   },
 };
 

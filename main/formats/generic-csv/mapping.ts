@@ -17,8 +17,8 @@ export type MappingRole = 'time' | 'voltage' | 'current' | 'cycle' | 'capacity';
  * The normalised name each role gets: the names main/analysis/echem/cycling.ts looks up.
  * Voltage becomes 'Ecell' (a cycler measures the cell voltage, not a working-electrode potential;
  * cycling.ts accepts both). Capacity becomes 'capacity': vendor capacity columns usually restart
- * every step and carry no sign, which is not EC-Lab's (Q-Qo), so the analyses integrate I dt
- * instead of trusting it.
+ * every step and carry no sign, which is not EC-Lab's (Q-Qo); cycling.ts reads such a step
+ * counter by its increments, treating a drop to near zero as the restart of a new step.
  */
 export const ROLE_NAMES: Readonly<Record<MappingRole, string>> = {
   time: 'time',

@@ -18,6 +18,8 @@ export interface CsvProvenance {
   time: string;
   inputs: { name: string; sha256: string }[];
   parameters: Record<string, unknown>;
+  /** What the analysis decided from the data (Provenance.resolved). */
+  resolved?: Record<string, unknown>;
 }
 
 /** Arrays sliced out of the concatenated float64 buffer, in `arrays` order. */
@@ -75,6 +77,7 @@ export function arraysToCsv(table: CsvTable, values: Map<string, Float64Array>, 
     `# Interphase ${prov.appVersion} · ${prov.analysisId} v${prov.analysisVersion} · run ${prov.time}`,
     ...prov.inputs.map((i) => `# input: ${i.name.replace(/[\r\n]+/g, ' ')} · sha256 ${i.sha256}`),
     `# parameters: ${JSON.stringify(prov.parameters)}`,
+    ...(prov.resolved ? [`# resolved from the data: ${JSON.stringify(prov.resolved)}`] : []),
     columns.map(header).join(','),
   ];
   const n = columns[0]?.length ?? 0;

@@ -176,6 +176,38 @@ describe('cycleCurves and cycleMetrics', () => {
     expect(() => cycleCurves({ I, Ewe: { units: 'V', values: Float64Array.from([4, 4.1, 4, 3.9]) } }, { capacitySource: 'q' })).toThrow(/Q/);
   });
 
+  it("uses a cycler's own capacity counters over ∫I dt of sparse samples (pulse logging), through resets", () => {
+    // A pulsed discharge logged at the pulse edges only: 1700 mA for 0.46 s, then 100 mA for
+    // 0.0041 s... as the samples say, but the cycler's counter integrated the true waveform
+    // (≈ 300 mA mean) — the trapezoid over the samples cannot know it. Neware logs discharge
+    // capacity negative; the counter restarts at every step (row 5, a new step).
+    const t = [0, 0.46, 0.4641, 0.9241, 0.9282, 1.3882, 1.3923, 1.8523];
+    const I = [-1700, -100, -1700, -100, -1700, -100, -1700, -100];
+    const dcap = [0, -0.0383, -0.0384, -0.0767, -0.0768, -0.0383, -0.0384, -0.0767];
+    const cols: CyclingColumns = {
+      time: { units: 's', values: Float64Array.from(t) },
+      I: { units: 'mA', values: Float64Array.from(I) },
+      Ecell: { units: 'V', values: Float64Array.from([4.09, 4.03, 4.09, 4.03, 4.09, 4.03, 4.09, 4.03]) },
+      'charge capacity': { units: 'A·h', values: new Float64Array(8) },
+      'discharge capacity': { units: 'A·h', values: Float64Array.from(dcap, (q) => q / 1000) },
+    };
+    const c = cycleCurves(cols);
+    expect(c.capacitySource).toBe('charge/discharge counters');
+    expect(c.curves).toHaveLength(1);
+    // 0.0768 before the reset at row 5, then 0.0383 and 0.0767 − 0.0383 more after it.
+    const cap = Array.from(c.curves[0]!.capacity);
+    expect(cap[4]).toBeCloseTo(0.0768, 12);
+    expect(cap[7]).toBeCloseTo(0.0768 + 0.0767, 12);
+    expect(cap.every((v, i) => i === 0 || v >= cap[i - 1]!)).toBe(true);
+    // ∫I dt over the samples says otherwise: that is why the counters win.
+    const integrated = cycleCurves(cols, { capacitySource: 'integrate' }).curves[0]!.capacity;
+    expect(integrated[7]! / cap[7]!).toBeGreaterThan(2);
+    // One unsigned step counter (Maccor 'capacity') serves both directions.
+    const step = cycleCurves({ time: cols.time, I: cols.I, Ecell: cols.Ecell, capacity: { units: 'mA·h', values: Float64Array.from(dcap, Math.abs) } });
+    expect(step.capacitySource).toBe('step capacity counter');
+    expect(step.curves[0]!.capacity[7]).toBeCloseTo(0.0768 + 0.0767, 12);
+  });
+
   it('integrates I dt with the trapezoid rule in mixed units', () => {
     // 2 µA for 1 h then -1 µA for 2 h (time in minutes): 2 µA·h each way.
     const cols: CyclingColumns = {
@@ -230,7 +262,7 @@ describe('downsampling', () => {
 
 describe('cyclingSummaryAnalysis', () => {
   it('declares its parameters with units and defaults', () => {
-    expect(cyclingSummaryAnalysis).toMatchObject({ id: 'echem.cycling-summary', version: '1.0.0', modality: 'electrochemistry', inputKinds: ['table'] });
+    expect(cyclingSummaryAnalysis).toMatchObject({ id: 'echem.cycling-summary', version: '1.1.0', modality: 'electrochemistry', inputKinds: ['table'] });
     const byName = Object.fromEntries(cyclingSummaryAnalysis.params.map((p) => [p.name, p]));
     expect(byName.convention!.default).toBe('discharge/charge');
     expect(byName.restCurrent_mA!.unit).toBe('mA');
@@ -242,6 +274,8 @@ describe('cyclingSummaryAnalysis', () => {
     const ces = Array.from({ length: 12 }, (_, k) => 0.99 + 0.0005 * k);
     const { synth, cols } = await throughFile({ ...CELL, cycles: 12, ce: ces });
     const { results, arrays } = cyclingSummaryAnalysis.run(cols, {});
+    // The choices made from the data are reported for the provenance.
+    expect(cyclingSummaryAnalysis.run(cols, {}).resolved).toEqual({ capacitySource: '(Q-Qo)', segmentation: 'half-cycle' });
     expect(results.cycleCount).toEqual({ value: 12, unit: '' });
     expect(results.firstCycleChargeCapacity!.unit).toBe('mA·h');
     expect(relErr(results.firstCycleChargeCapacity!.value, 0.012)).toBeLessThan(1e-6);

@@ -54,16 +54,24 @@ function cyclingOf(l: Loaded) {
   return mappedColumns(l.entry, l.data);
 }
 
-/** cycleCurves + cycleMetrics recover the writer's known capacities. */
-function expectCapacities(l: Loaded, d: SyntheticCycling, rtol = 1e-6) {
-  const curves = cycleCurves(cyclingOf(l));
-  const m = cycleMetrics(curves);
-  const cycles = [...m.cycle.values];
-  expect(cycles).toEqual(d.chargeCapacity_mAh.map((_, i) => i + 1));
-  d.chargeCapacity_mAh.forEach((q, i) => {
-    expect(Math.abs(m.chargeCapacity.values[i]! - q)).toBeLessThanOrEqual(rtol * q);
-    expect(Math.abs(m.dischargeCapacity.values[i]! - d.dischargeCapacity_mAh[i]!)).toBeLessThanOrEqual(rtol * q);
-  });
+/**
+ * cycleCurves + cycleMetrics recover the writer's known capacities, both ways: ∫I dt over the
+ * written samples (to `rtol`), and by default from the file's own capacity counters, which are
+ * exact to the precision the format prints them with (`printed_mAh`, half a last digit).
+ */
+function expectCapacities(l: Loaded, d: SyntheticCycling, rtol = 1e-6, printed_mAh = 0) {
+  const cols = cyclingOf(l);
+  for (const source of ['integrate', 'auto'] as const) {
+    const curves = cycleCurves(cols, { capacitySource: source });
+    const m = cycleMetrics(curves);
+    const cycles = [...m.cycle.values];
+    expect(cycles).toEqual(d.chargeCapacity_mAh.map((_, i) => i + 1));
+    d.chargeCapacity_mAh.forEach((q, i) => {
+      const tol = source === 'auto' ? Math.max(rtol * q, printed_mAh) : rtol * q;
+      expect(Math.abs(m.chargeCapacity.values[i]! - q), `${source} (${curves.capacitySource}) charge ${i + 1}`).toBeLessThanOrEqual(tol);
+      expect(Math.abs(m.dischargeCapacity.values[i]! - d.dischargeCapacity_mAh[i]!), `${source} (${curves.capacitySource}) discharge ${i + 1}`).toBeLessThanOrEqual(tol);
+    });
+  }
 }
 
 async function expectFormatError(reader: Reader, name: string, text: string, pattern: RegExp): Promise<FormatError> {
@@ -169,7 +177,8 @@ describe('maccor', () => {
     expect(l.entry.metadata.acquisitionTime).toBe('2024-10-01T11:02:29');
     expect(l.entry.columns!.find((c) => c.name === 'time')).toMatchObject({ units: 's', sourceName: 'TestTime' });
     expect([...l.data.time!]).toEqual(ds.time);
-    expectCapacities(l, ds, 1e-4);
+    // Amp-hr printed with 5 decimals (A·h): ±0.005 mA·h.
+    expectCapacities(l, ds, 1e-4, 0.005);
   });
 
   it('model two (key/value header, minutes measured from DPT Time)', async () => {
@@ -288,7 +297,7 @@ describe('generic-csv', () => {
     const mapped = applyMapping(l.entry, mapping);
     expect(mapped.columns!.map((c) => c.name)).toEqual(['time', 'Ecell', 'I', 'cycle number', 'capacity', 'Status']);
     expect(mapped.columns!.map((c) => c.sourceName)).toEqual(l.entry.columns!.map((c) => c.sourceName));
-    expectCapacities({ ...l, entry: mapped }, ds, 1e-9);
+    expectCapacities({ ...l, entry: mapped }, ds, 1e-9, 5e-7); // Capacity (mAh) printed with 6 decimals
     // Same header → same signature, whatever the data; any label change → another one.
     const again = await load(genericCsvReader, 'h.csv', writeGenericCsv(syntheticCycling({ cycles: 1 })));
     expect(headerSignature(again.entry.columns!)).toBe(headerSignature(l.entry.columns!));
@@ -302,7 +311,7 @@ describe('generic-csv', () => {
     expect(l.entry.original).toMatchObject({ delimiter: ';', decimalSeparator: ',', settings: { Instrument: 'Synthetic', Operator: 'test' } });
     expect([...l.data.Voltage!]).toEqual(ds.voltage.map((v) => Number(v.toFixed(6))));
     const mapped = applyMapping(l.entry, { ...guessMapping(l.entry.columns!), units: { current: 'mA' } });
-    expectCapacities({ ...l, entry: mapped }, ds, 1e-9);
+    expectCapacities({ ...l, entry: mapped }, ds, 1e-9, 5e-7); // Capacity (mAh) printed with 6 decimals
   });
 
   it('TSV with bracket units and hh:mm:ss durations; streaming = eager', async () => {
@@ -312,7 +321,7 @@ describe('generic-csv', () => {
     expect([...l.data['Test Time']!]).toEqual(ds.time);
     const s = await load(createGenericCsvReader({ eagerBytes: 0, chunkBytes: 101 }), 't.tsv', text);
     for (const c of l.entry.columns!) expect([...s.data[c.name]!], c.name).toEqual([...l.data[c.name]!]);
-    expectCapacities({ ...l, entry: applyMapping(l.entry, guessMapping(l.entry.columns!)) }, ds, 1e-9);
+    expectCapacities({ ...l, entry: applyMapping(l.entry, guessMapping(l.entry.columns!)) }, ds, 1e-9, 5e-7); // 6 decimals (mAh)
   });
 
   it('applyMapping: unit overrides, name clashes, unknown columns', async () => {

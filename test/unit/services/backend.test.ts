@@ -101,6 +101,8 @@ describe('backend', () => {
     expect(rec.results.firstCycleChargeCapacity!.unit).toBe('mA·h');
     expect(rec.provenance.inputs[0]!.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(rec.provenance.parameters).toHaveProperty('convention', 'discharge/charge');
+    // What the data decided is kept apart from the parameters, so a re-run from them is valid.
+    expect(rec.provenance.resolved).toEqual({ capacitySource: '(Q-Qo)', segmentation: 'half-cycle' });
     expect(rec.derivedPath).toMatch(/^derived\/.+\.h5$/);
     const h5 = await readDerived(join(snap.path, rec.derivedPath!));
     expect(JSON.stringify(h5)).toContain('mA·h');
