@@ -438,6 +438,21 @@ function checkCounterCapacities(loaded: Loaded): string[] {
     if (Math.abs(got - expected) > 1e-9 * Math.max(1, expected)) problems.push(`half cycle ${c.halfCycle} (${c.direction}): capacity ${got} mA·h ≠ per-step counters ${expected}`);
     if (problems.length > 3) break;
   }
+  // And ∫I dt over the derived test time agrees with the counters (within 1 % on every half
+  // cycle holding ≥ 1 % of the largest), except in Pulse steps, which log only the pulse edges.
+  // This is what caught TestFile.nda's step time running on across steps (the derived time was
+  // doubled, and ∫I dt 3.6× the counters).
+  const names = entry.original.stepTypes as Record<string, string> | undefined;
+  const pulse = (i: number) => names?.[String(cols['step type']?.[i])] === 'Pulse';
+  const integrated = cycleCurves(cyc, { capacitySource: 'integrate' }).curves;
+  const last = (a: Float64Array) => a[a.length - 1]!;
+  const largest = Math.max(0, ...curves.curves.map((c) => last(c.capacity)));
+  curves.curves.forEach((c, k) => {
+    const q = last(c.capacity);
+    if (q < 0.01 * largest || pulse(c.end - 1)) return;
+    const qi = last(integrated[k]!.capacity);
+    if (Math.abs(qi - q) > 0.01 * q) problems.push(`half cycle ${c.halfCycle} (${c.direction}): ∫I dt ${qi} mA·h vs counters ${q} (> 1 %)`);
+  });
   return problems;
 }
 

@@ -23,18 +23,23 @@ export interface MappedTable {
 
 /**
  * Running test time: the step time plus the final step time of every earlier step (what BTSDA
- * shows as "Total Time"). NaN step times are skipped over, keeping the offset.
+ * shows as "Total Time"). NaN step times are skipped over, keeping the offset. Only a step whose
+ * time restarts (its first time below the last one) adds an offset: some files' step time runs on
+ * across steps (NewareNDA issue 72, TestFile.nda: step 3 starts at 15347.5 s, where step 2 ended),
+ * and adding it again would double the time — and every ∫I dt over it.
  */
 export function testTime(step: Float64Array, stepTime: Float64Array): Float64Array {
   const out = new Float64Array(step.length);
   let offset = 0;
   let lastTime = NaN;
+  let stepChanged = false;
   for (let i = 0; i < step.length; i++) {
-    if (i > 0 && step[i] !== step[i - 1] && Number.isFinite(lastTime)) {
-      offset += lastTime;
-      lastTime = NaN;
-    }
+    if (i > 0 && step[i] !== step[i - 1]) stepChanged = true;
     const t = stepTime[i]!;
+    if (stepChanged && Number.isFinite(t)) {
+      if (Number.isFinite(lastTime) && t < lastTime) offset += lastTime;
+      stepChanged = false;
+    }
     if (Number.isFinite(t)) lastTime = t;
     out[i] = offset + t;
   }

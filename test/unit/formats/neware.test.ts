@@ -246,5 +246,13 @@ describe('derived columns', () => {
   });
   it('accumulates step times into test time', () => {
     expect(Array.from(testTime(Float64Array.of(1, 1, 2, 2, 3), Float64Array.of(0, 5, 0, 7, 1)))).toEqual([0, 5, 5, 12, 13]);
+    // A NaN step time at a step's start: the restart is judged on its first finite time.
+    expect(Array.from(testTime(Float64Array.of(1, 1, 2, 2), Float64Array.of(0, 5, NaN, 2)))).toEqual([0, 5, NaN, 7]);
+  });
+  it('does not add a step time that runs on across steps (NewareNDA issue 72)', () => {
+    // Step 2 starts where step 1 ended, step 3 where step 2 ended: the time is already running.
+    expect(Array.from(testTime(Float64Array.of(1, 1, 2, 2, 3, 3), Float64Array.of(0, 10800, 10800, 15347.5, 15347.5, 15400)))).toEqual([0, 10800, 10800, 15347.5, 15347.5, 15400]);
+    // A later restart still adds what ran before it.
+    expect(Array.from(testTime(Float64Array.of(1, 1, 2, 2, 3), Float64Array.of(0, 100, 100, 160, 2)))).toEqual([0, 100, 100, 160, 162]);
   });
 });
