@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ARTIFACTS, e2eUnavailable, openUiSession, type UiSession } from './harness.js';
-import { writeZPlot } from '../fixtures/writers/eis-writers.js';
+import { writeCsv, writeZPlot } from '../fixtures/writers/eis-writers.js';
 import { evaluateCircuit } from '../../main/analysis/eis/impedance-model.js';
 import { parseCircuit } from '../../main/analysis/eis/circuit-parser.js';
 
@@ -49,6 +49,49 @@ describe.skipIf(!!skip)('impedance in headless Chromium', () => {
     await page.getByTestId('tree-dataset').first().click();
     await expect.poll(() => page.getByTestId('eis-view').textContent(), { timeout: 30_000 }).toContain('fit: R0-p(R1,CPE1)-CPE2');
     await page.screenshot({ path: join(ARTIFACTS, 'eis-nyquist-fit.png') });
+    expect(ui.errors).toEqual([]);
+  });
+
+  it('fits every spectrum of a file and plots a parameter against cycle', async () => {
+    const { page } = ui;
+    // Six sweeps one after the other (the frequency jumps back up at each), R1 growing 100 → 150 Ω.
+    const f1 = Array.from({ length: 30 }, (_, i) => 1e5 * 10 ** (-i * 0.2));
+    const parts = [0, 1, 2, 3, 4, 5].map((k) => evaluateCircuit(parseCircuit('R0-p(R1,C1)'), [20, 100 + 10 * k, 1e-6], Float64Array.from(f1)));
+    const batchFile = join(ui.dir, 'interface_growth.csv');
+    const freq = Float64Array.from(parts.flatMap(() => f1));
+    const re = Float64Array.from(parts.flatMap((z) => Array.from(z.re)));
+    const im = Float64Array.from(parts.flatMap((z) => Array.from(z.im)));
+    await writeFile(batchFile, writeCsv({ freq, re, im }));
+    await ui.importFiles([batchFile]);
+    await page.getByTestId('tree-dataset').filter({ hasText: 'interface_growth' }).click();
+    await page.getByTestId('eis-view').waitFor({ timeout: 30_000 });
+    await page.getByTestId('analysis-eis.batch-fit').click();
+    await page.getByTestId('param-circuit').fill('R0-p(R1,C1)');
+    await page.getByTestId('run-eis.batch-fit').click();
+    await page.getByTestId('analysis-view').waitFor({ timeout: 60_000 });
+    const text = (await page.getByTestId('analysis-results').textContent())!;
+    expect(text).toMatch(/spectra\s*6(?!\d)/);
+    const first = /R1 \(first\)\s*([\d.e+-]+) ± [\d.e+-]+ Ω/.exec(text);
+    const last = /R1 \(last\)\s*([\d.e+-]+) ± [\d.e+-]+ Ω/.exec(text);
+    expect(Number(first![1])).toBeCloseTo(100, 3);
+    expect(Number(last![1])).toBeCloseTo(150, 3);
+    // R1 against cycle is drawn.
+    await page.getByTestId('arrays-choice').selectOption({ label: 'R1 vs cycle' });
+    await expect
+      .poll(
+        () =>
+          page.evaluate(`(() => {
+            const c = document.querySelector('[data-testid="arrays-plot"] canvas');
+            if (!c) return 0;
+            const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            let ink = 0;
+            for (let i = 0; i < px.length; i += 4) if (px[i + 3] > 0 && px[i] + px[i + 1] + px[i + 2] < 600) ink++;
+            return ink;
+          })()`) as Promise<number>,
+        { timeout: 30_000 },
+      )
+      .toBeGreaterThan(500);
+    await page.screenshot({ path: join(ARTIFACTS, 'eis-batch-fit.png') });
     expect(ui.errors).toEqual([]);
   });
 });
