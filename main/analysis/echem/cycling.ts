@@ -339,6 +339,12 @@ export function cycleCurves(cols: CyclingColumns, opts: CurveOptions = {}): Cycl
     } else if (source === 'q') throw new Error('no usable (Q-Qo), Q charge/discharge or cycler capacity column');
   }
   if (!q && !counters && !(current && time)) throw new Error('capacity needs a (Q-Qo) or capacity column, or current and time columns to integrate');
+  // A column that only looks like a counter — e.g. a net, signed charge mapped as 'capacity' —
+  // falls while current flows. Then ∫I dt it is, when the file allows it.
+  if (counters && current && time && !countersRise(seg.segments, counters)) {
+    counters = undefined;
+    capacitySource = 'integrated';
+  }
   const labels = assignCycles(seg.segments, opts.convention);
   const curves: HalfCycleCurve[] = seg.segments.map((s, k) => {
     // The curve starts one record before the first active one: the last record before the
@@ -390,6 +396,30 @@ function counterCapacity(counter: Float64Array, from: number, out: Float64Array)
     prev = v;
     out[j] = acc;
   }
+}
+
+/**
+ * Whether the counters behave as unsigned per-step (or per-cycle) counters over every half cycle:
+ * their falls, other than resets, add up to at most 1 % of what they count (float noise and
+ * rounding pass; a net charge falling through a discharge does not).
+ */
+function countersRise(segments: readonly HalfCycleSegment[], counters: { charge: Float64Array; discharge: Float64Array }): boolean {
+  for (const s of segments) {
+    const c = s.direction === 'charge' ? counters.charge : counters.discharge;
+    const from = s.start > 0 ? s.start - 1 : s.start;
+    let up = 0;
+    let down = 0;
+    let prev = Math.abs(c[from]!);
+    for (let i = from + 1; i < s.end; i++) {
+      const v = Math.abs(c[i]!);
+      if (v < 0.5 * prev) up += v;
+      else if (v >= prev) up += v - prev;
+      else down += prev - v;
+      prev = v;
+    }
+    if (down > 0.01 * up + 1e-12) return false;
+  }
+  return true;
 }
 
 function allFinite(a: Float64Array): boolean {

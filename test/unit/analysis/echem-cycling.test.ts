@@ -208,6 +208,17 @@ describe('cycleCurves and cycleMetrics', () => {
     expect(step.curves[0]!.capacity[7]).toBeCloseTo(0.0768 + 0.0767, 12);
   });
 
+  it("does not take a net, signed charge mapped as 'capacity' for a counter", () => {
+    // 1 mA for 1 h up, then down: the net charge rises to 1 mA·h and falls back to 0.
+    const t = Float64Array.from({ length: 13 }, (_, i) => i * 600);
+    const I = Float64Array.from(t, (_, i) => (i < 6 ? 1 : i === 6 ? -1 : -1));
+    const net = Float64Array.from(t, (_, i) => (i <= 6 ? i / 6 : (12 - i) / 6));
+    const c = cycleCurves({ time: { units: 's', values: t }, I: { units: 'mA', values: I }, Ecell: { units: 'V', values: new Float64Array(13).fill(4) }, capacity: { units: 'mA·h', values: net } });
+    expect(c.capacitySource).toBe('integrated');
+    const dis = c.curves.find((x) => x.direction === 'discharge')!;
+    expect(dis.capacity[dis.capacity.length - 1]).toBeCloseTo(1, 1);
+  });
+
   it('integrates I dt with the trapezoid rule in mixed units', () => {
     // 2 µA for 1 h then -1 µA for 2 h (time in minutes): 2 µA·h each way.
     const cols: CyclingColumns = {
