@@ -135,6 +135,8 @@ const QHALF_NAMES = ['Q charge/discharge', 'Q charge/discharge/mA.h'];
 const QCHARGE_NAMES = ['charge capacity', 'Q charge'];
 const QDISCHARGE_NAMES = ['discharge capacity', 'Q discharge'];
 const QSTEP_NAMES = ['capacity'];
+// The step a row belongs to: Neware's running 'step', else a schedule step number.
+const STEP_NAMES = ['step', 'step index', 'Step', 'Step Index', 'Step Number'];
 
 const TO_MA: Record<string, number> = { A: 1e3, mA: 1, µA: 1e-3, uA: 1e-3, nA: 1e-6 };
 const TO_MAH: Record<string, number> = {
@@ -319,7 +321,7 @@ export function cycleCurves(cols: CyclingColumns, opts: CurveOptions = {}): Cycl
   const qDischarge = scaled(find(cols, QDISCHARGE_NAMES), TO_MAH, 'discharge capacity');
   const qStep = scaled(find(cols, QSTEP_NAMES), TO_MAH, 'capacity');
   let q: Float64Array | undefined;
-  let counters: { charge: Float64Array; discharge: Float64Array } | undefined;
+  let counters: Counters | undefined;
   let capacitySource: CapacitySource = 'integrated';
   if (source !== 'integrate') {
     if (qqo && allFinite(qqo)) {
@@ -331,17 +333,20 @@ export function cycleCurves(cols: CyclingColumns, opts: CurveOptions = {}): Cycl
     } else if (qCharge && qDischarge && allFinite(qCharge) && allFinite(qDischarge)) {
       // The cycler integrates the current at its own internal rate; the logged samples may be
       // far sparser (pulse tests log the pulse edges only), so its counters beat ∫I dt over them.
-      counters = { charge: qCharge, discharge: qDischarge };
+      counters = { charge: qCharge, discharge: qDischarge, steps: null };
       capacitySource = 'charge/discharge counters';
     } else if (qStep && allFinite(qStep)) {
-      counters = { charge: qStep, discharge: qStep };
+      counters = { charge: qStep, discharge: qStep, steps: null };
       capacitySource = 'step capacity counter';
     } else if (source === 'q') throw new Error('no usable (Q-Qo), Q charge/discharge or cycler capacity column');
   }
   if (!q && !counters && !(current && time)) throw new Error('capacity needs a (Q-Qo) or capacity column, or current and time columns to integrate');
-  // A column that only looks like a counter — e.g. a net, signed charge mapped as 'capacity' —
-  // falls while current flows. Then ∫I dt it is, when the file allows it.
-  if (counters && current && time && !countersRise(seg.segments, counters)) {
+  if (counters) counters.steps = perStepCounters(counters, find(cols, STEP_NAMES)?.values);
+  // A column that only looks like a counter — a net, signed charge mapped as 'capacity' falls
+  // while current flows; an empty one never moves — is not used: ∫I dt, when the file allows
+  // it ('q' asked for a capacity column: none is usable).
+  if (counters && current && time && !countersCount(seg.segments, counters, current, time)) {
+    if (source === 'q') throw new Error('the capacity counters do not count the charge that flowed (they fall, or stay empty, while current flows)');
     counters = undefined;
     capacitySource = 'integrated';
   }
@@ -356,7 +361,7 @@ export function cycleCurves(cols: CyclingColumns, opts: CurveOptions = {}): Cycl
     const cap = new Float64Array(len);
     const v = voltage.slice(from, s.end);
     if (counters) {
-      counterCapacity(s.direction === 'charge' ? counters.charge : counters.discharge, from, cap);
+      counterCapacity(s.direction === 'charge' ? counters.charge : counters.discharge, counters.steps, from, cap);
     } else if (q) {
       const q0 = q[from]!;
       const sign = s.direction === 'charge' ? 1 : -1;
@@ -380,46 +385,85 @@ export function cycleCurves(cols: CyclingColumns, opts: CurveOptions = {}): Cycl
 }
 
 /**
- * Capacity passed since row `from`, from an unsigned cycler counter (its sign ignored: Neware
- * logs discharge capacity negative): the sum of the increments of |counter|. A drop to below half
- * its last value is a reset — a new step or cycle — after which the counter's value is all new
- * charge; a smaller drop is logging noise and is summed as it is, so the total stays the
- * counter's own.
+ * A cycler's unsigned capacity counters (their sign ignored: Neware logs discharge capacity
+ * negative) and how they restart. Counters that restart at every step are told by the data: at
+ * nearly every step change (of the file's step column) where the counter held charge, it drops.
+ * Then every step change is a reset — even one whose first logged value is no smaller than the
+ * last, as when each step is logged once, at its end. Otherwise (no step column, or counters that
+ * run on over a cycle, as Arbin's do) a drop to below half the last value is a reset.
  */
-function counterCapacity(counter: Float64Array, from: number, out: Float64Array): void {
-  let acc = 0;
-  let prev = Math.abs(counter[from]!);
-  out[0] = 0;
-  for (let j = 1; j < out.length; j++) {
-    const v = Math.abs(counter[from + j]!);
-    acc += v < 0.5 * prev ? v : v - prev;
-    prev = v;
-    out[j] = acc;
+interface Counters {
+  charge: Float64Array;
+  discharge: Float64Array;
+  /** Step column when the counters restart at every step, else null. */
+  steps: ArrayLike<number> | null;
+}
+
+function perStepCounters(counters: { charge: Float64Array; discharge: Float64Array }, steps: ArrayLike<number> | undefined): ArrayLike<number> | null {
+  if (!steps) return null;
+  let changes = 0;
+  let drops = 0;
+  for (let i = 1; i < steps.length; i++) {
+    if (steps[i] === steps[i - 1]) continue;
+    for (const c of counters.charge === counters.discharge ? [counters.charge] : [counters.charge, counters.discharge]) {
+      const before = Math.abs(c[i - 1]!);
+      if (!(before > 0)) continue;
+      changes++;
+      if (Math.abs(c[i]!) < before) drops++;
+    }
   }
+  return changes >= 2 && drops >= 0.9 * changes ? steps : null;
 }
 
 /**
- * Whether the counters behave as unsigned per-step (or per-cycle) counters over every half cycle:
- * their falls, other than resets, add up to at most 1 % of what they count (float noise and
- * rounding pass; a net charge falling through a discharge does not).
+ * Walk a counter over rows (from, end): `step(i, increment)` for each row, the increment being
+ * new charge, or, for a fall that is not a reset, a negative value.
  */
-function countersRise(segments: readonly HalfCycleSegment[], counters: { charge: Float64Array; discharge: Float64Array }): boolean {
+function walkCounter(c: Float64Array, steps: ArrayLike<number> | null, from: number, end: number, step: (i: number, inc: number) => void): void {
+  let prev = Math.abs(c[from]!);
+  for (let i = from + 1; i < end; i++) {
+    const v = Math.abs(c[i]!);
+    const reset = steps ? steps[i] !== steps[i - 1] : v < 0.5 * prev;
+    step(i, reset ? v : v - prev);
+    prev = v;
+  }
+}
+
+/** Capacity passed since row `from`: the sum of the counter's increments (a fall adds as it is). */
+function counterCapacity(c: Float64Array, steps: ArrayLike<number> | null, from: number, out: Float64Array): void {
+  let acc = 0;
+  out[0] = 0;
+  walkCounter(c, steps, from, from + out.length, (i, inc) => {
+    acc += inc;
+    out[i - from] = acc;
+  });
+}
+
+/**
+ * Whether the counters count what flowed, over every half cycle: their falls, other than resets,
+ * add up to at most 1 % of what they count (float noise and rounding pass; a net, signed charge
+ * falling through a discharge does not); and half cycles over which they did not move at all
+ * while current flowed (a counter left empty) carry at most 1 % of the charge of ∫|I| dt.
+ */
+function countersCount(segments: readonly HalfCycleSegment[], counters: Counters, current: Float64Array, time: Float64Array): boolean {
+  let flowed = 0;
+  let unfilled = 0;
   for (const s of segments) {
     const c = s.direction === 'charge' ? counters.charge : counters.discharge;
     const from = s.start > 0 ? s.start - 1 : s.start;
     let up = 0;
     let down = 0;
-    let prev = Math.abs(c[from]!);
-    for (let i = from + 1; i < s.end; i++) {
-      const v = Math.abs(c[i]!);
-      if (v < 0.5 * prev) up += v;
-      else if (v >= prev) up += v - prev;
-      else down += prev - v;
-      prev = v;
-    }
+    walkCounter(c, counters.steps, from, s.end, (_, inc) => {
+      if (inc >= 0) up += inc;
+      else down -= inc;
+    });
     if (down > 0.01 * up + 1e-12) return false;
+    let q = 0;
+    for (let i = from + 1; i < s.end; i++) q += (0.5 * Math.abs(current[i - 1]! + current[i]!) * Math.abs(time[i]! - time[i - 1]!)) / 3600;
+    flowed += q;
+    if (up === 0) unfilled += q;
   }
-  return true;
+  return !(unfilled > 0.01 * flowed);
 }
 
 function allFinite(a: Float64Array): boolean {

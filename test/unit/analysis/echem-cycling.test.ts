@@ -217,6 +217,48 @@ describe('cycleCurves and cycleMetrics', () => {
     expect(c.capacitySource).toBe('integrated');
     const dis = c.curves.find((x) => x.direction === 'discharge')!;
     expect(dis.capacity[dis.capacity.length - 1]).toBeCloseTo(1, 1);
+    // Asked to use a capacity column ('q'), there is none that counts: an error, not ∫I dt.
+    expect(() => cycleCurves({ time: { units: 's', values: t }, I: { units: 'mA', values: I }, Ecell: { units: 'V', values: new Float64Array(13).fill(4) }, capacity: { units: 'mA·h', values: net } }, { capacitySource: 'q' })).toThrow(/counters do not count/);
+  });
+
+  it('does not take an empty counter column for a counter', () => {
+    const t = Float64Array.from({ length: 40 }, (_, i) => i * 60);
+    const I = Float64Array.from(t, (_, i) => (i < 20 ? 100 : -100));
+    const cols: CyclingColumns = { time: { units: 's', values: t }, I: { units: 'mA', values: I }, Ecell: { units: 'V', values: new Float64Array(40).fill(4) }, capacity: { units: 'mA·h', values: new Float64Array(40) } };
+    const c = cycleCurves(cols);
+    expect(c.capacitySource).toBe('integrated');
+    expect(cycleMetrics(c).chargeCapacity.values[0]).toBeCloseTo(100 * 19 * 60 / 3600 + 0.5 * 0, 6);
+  });
+
+  it('resets a per-step counter at every step change, even a step logged once at its end', () => {
+    // Ten 1 h half cycles at ±5 mA, each logged at half time and at its end (2.5, 5 mA·h) and
+    // followed by a rest logging 0: the counter drops at (nearly) every step change, so it restarts
+    // per step. In the first charge a second 1 h step follows, logged once at its end: its
+    // counter shows 5 again — the same as before the step change, yet 5 mA·h more charge.
+    const rows: [number, number, number, number][] = []; // time s, I mA, counter mA·h, step
+    let t = 0;
+    let step = 1;
+    const push = (dt: number, i: number, q: number) => rows.push([(t += dt), i, q, step]);
+    rows.push([0, 0, 0, step]);
+    for (let k = 0; k < 10; k++) {
+      const i = k % 2 === 0 ? 5 : -5;
+      step++;
+      push(1800, i, 2.5);
+      push(1800, i, 5);
+      if (k === 0) {
+        step++;
+        push(3600, i, 5);
+      }
+      step++;
+      push(60, 0, 0);
+    }
+    const col = (j: number, units: string) => ({ units, values: Float64Array.from(rows, (r) => r[j]!) });
+    const c = cycleCurves({ time: col(0, 's'), I: col(1, 'mA'), Ecell: { units: 'V', values: new Float64Array(rows.length).fill(4) }, capacity: col(2, 'mA·h'), step: col(3, '') });
+    expect(c.capacitySource).toBe('step capacity counter');
+    expect(c.curves.map((h) => h.capacity[h.capacity.length - 1])).toEqual([10, 5, 5, 5, 5, 5, 5, 5, 5, 5]);
+    // Without the step column the second step's charge cannot be told from no change.
+    const blind = cycleCurves({ time: col(0, 's'), I: col(1, 'mA'), Ecell: { units: 'V', values: new Float64Array(rows.length).fill(4) }, capacity: col(2, 'mA·h') });
+    expect(blind.curves[0]!.capacity[blind.curves[0]!.capacity.length - 1]).toBe(5);
   });
 
   it('integrates I dt with the trapezoid rule in mixed units', () => {
