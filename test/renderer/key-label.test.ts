@@ -11,9 +11,11 @@ describe('keyLabel', () => {
     expect(keyLabel('stageAlpha')).toBe('Stage alpha');
     expect(keyLabel('EDSDetector')).toBe('EDS detector');
     expect(keyLabel('dwell_time')).toBe('Dwell time');
+    expect(keyLabel('stageX')).toBe('Stage X');
   });
   it('uses the fixed spelling where one exists', () => {
     expect(keyLabel('ecLabVersion')).toBe('EC-Lab version');
     expect(keyLabel('testId')).toBe('Test ID');
+    expect(keyLabel('edsAzimuthAngle')).toBe('EDS azimuth angle');
   });
 });

@@ -14,6 +14,9 @@ describe('niceExtent', () => {
     expect(niceExtent(0.1, 0.3)).toEqual([0.1, 0.3]);
     expect(niceExtent(1e-7, 9.87e-6)).toEqual([0, 1e-5]);
     expect(niceExtent(-1234.5, -17)).toEqual([-1300, 0]);
+    // Any scale: capacities of nanoamp-hour films, or values in the 1e-22 range.
+    expect(niceExtent(1e-22, 3e-22)).toEqual([1e-22, 3e-22]);
+    expect(niceExtent(1.03e-22, 2.97e-22)).toEqual([1e-22, 3e-22]);
   });
 
   it('never narrows the data and adds at most one step per end', () => {

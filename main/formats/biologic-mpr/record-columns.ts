@@ -73,8 +73,9 @@ async function chunks(o: RecordRead, chunkRows: number, d: ChunkDecoder): Promis
       d.decode(k, Math.min(chunkRows, o.rows - r), r);
     }
   } finally {
-    // A read still in flight when decoding stopped (abort, error) must not reject unobserved.
-    pending?.catch(() => undefined);
+    // A read still in flight when decoding stopped (abort, error) must finish before the caller
+    // hands its buffer back to the pool — and must not reject unobserved.
+    if (pending) await pending.catch(() => undefined);
   }
 }
 

@@ -23,24 +23,53 @@ export interface MappedTable {
 
 /**
  * Running test time: the step time plus the final step time of every earlier step (what BTSDA
- * shows as "Total Time"). NaN step times are skipped over, keeping the offset. Only a step whose
- * time restarts (its first time below the last one) adds an offset: some files' step time runs on
- * across steps (NewareNDA issue 72, TestFile.nda: step 3 starts at 15347.5 s, where step 2 ended),
- * and adding it again would double the time — and every ∫I dt over it.
+ * shows as "Total Time"). NaN step times are skipped over, keeping the offset.
+ *
+ * Only a step whose time restarts adds an offset: in some files the step time runs on across
+ * steps (NewareNDA issue 72, TestFile.nda: step 3 starts at 15347.5 s, where step 2 ended), and
+ * adding it again doubled the time — and every ∫I dt over it. Which it is, at each step change:
+ * - with wall-clock timestamps on both rows, the reading that matches the clock's gap Δ: a restart
+ *   puts the new step time near Δ, a run-on puts it near the last one plus Δ (all 60 step changes
+ *   of the corpus files decide as their step times plainly show);
+ * - without them, the file's own habit: it restarts if any step's time plainly restarts (starts
+ *   below the last one), else it runs on. One step logged late cannot be told apart otherwise.
  */
-export function testTime(step: Float64Array, stepTime: Float64Array): Float64Array {
-  const out = new Float64Array(step.length);
+export function testTime(step: Float64Array, stepTime: Float64Array, timestamp?: Float64Array): Float64Array {
+  const n = step.length;
+  // Pass 1: does the file restart its step time anywhere, plainly?
+  let restarts = false;
+  {
+    let last = NaN;
+    let changed = false;
+    for (let i = 0; i < n && !restarts; i++) {
+      if (i > 0 && step[i] !== step[i - 1]) changed = true;
+      const t = stepTime[i]!;
+      if (!Number.isFinite(t)) continue;
+      if (changed && t < last) restarts = true;
+      changed = false;
+      last = t;
+    }
+  }
+  const out = new Float64Array(n);
   let offset = 0;
   let lastTime = NaN;
+  let lastRow = -1;
   let stepChanged = false;
-  for (let i = 0; i < step.length; i++) {
+  for (let i = 0; i < n; i++) {
     if (i > 0 && step[i] !== step[i - 1]) stepChanged = true;
     const t = stepTime[i]!;
     if (stepChanged && Number.isFinite(t)) {
-      if (Number.isFinite(lastTime) && t < lastTime) offset += lastTime;
+      if (Number.isFinite(lastTime)) {
+        const gap = timestamp && lastRow >= 0 ? timestamp[i]! - timestamp[lastRow]! : NaN;
+        const restart = Number.isFinite(gap) ? Math.abs(t - gap) <= Math.abs(t - lastTime - gap) : restarts;
+        if (restart) offset += lastTime;
+      }
       stepChanged = false;
     }
-    if (Number.isFinite(t)) lastTime = t;
+    if (Number.isFinite(t)) {
+      lastTime = t;
+      lastRow = i;
+    }
     out[i] = offset + t;
   }
   return out;
@@ -113,7 +142,7 @@ export function mapRecords(rec: NewareRecords): MappedTable {
   add({ name: 'step', units: '', dtype: 'int32', sourceName: 'Step (running count of step changes, derived)' }, step);
   add({ name: 'step index', units: '', dtype: 'int32', sourceName: 'Step_Index (schedule step number)' }, c.stepIndex);
   add({ name: 'step type', units: '', dtype: 'int32', sourceName: 'Status (step type code; names in original.stepTypes)' }, c.status);
-  add({ name: 'time', units: 's', dtype: 'float64', sourceName: 'derived: running test time = step time + final step time of earlier steps' }, testTime(step, c.stepTime));
+  add({ name: 'time', units: 's', dtype: 'float64', sourceName: 'derived: running test time = step time + final step time of earlier steps' }, testTime(step, c.stepTime, c.timestamp));
   add(
     {
       name: 'step time',

@@ -42,9 +42,8 @@ export function niceStep(x: number): number {
 export function niceExtent(lo: number, hi: number): [number, number] {
   if (!Number.isFinite(lo) || !Number.isFinite(hi) || !(hi > lo)) return [lo, hi];
   const step = niceStep((hi - lo) / 10);
-  // Rounding in units of the step, then back: avoids 0.30000000000000004-style ends.
-  const digits = Math.max(0, -Math.floor(Math.log10(step)) + 1);
-  const round = (v: number): number => Number(v.toFixed(Math.min(20, digits)));
+  // Whole steps, then 12 significant digits: no 0.30000000000000004-style ends, at any scale.
+  const round = (v: number): number => Number(v.toPrecision(12));
   return [round(Math.floor(lo / step + 1e-9) * step), round(Math.ceil(hi / step - 1e-9) * step)];
 }
 

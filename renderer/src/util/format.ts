@@ -21,11 +21,21 @@ export function parseQuantity(text: string, unit: string): Quantity | undefined 
 }
 
 /** Labels a reader's metadata key cannot spell out by itself. */
-const KEY_LABELS: Record<string, string> = { ecLabVersion: 'EC-Lab version', softwareVersion: 'Software version', testId: 'Test ID' };
+const KEY_LABELS: Record<string, string> = {
+  ecLabVersion: 'EC-Lab version',
+  testId: 'Test ID',
+  instrumentId: 'Instrument ID',
+  edsAzimuthAngle: 'EDS azimuth angle',
+  edsElevationAngle: 'EDS elevation angle',
+  eelsApertureSize: 'EELS aperture size',
+  acAmplitude: 'AC amplitude',
+  dcPotential: 'DC potential',
+};
 
 /**
  * A metadata key as a label: "characteristicMass" → "Characteristic mass", "stageAlpha" →
- * "Stage alpha"; runs of capitals stay together ("EDSDetector" → "EDS detector").
+ * "Stage alpha"; capitals that are not just a word's first letter stay ("EDSDetector" → "EDS
+ * detector", "stageX" → "Stage X"); acronyms a key spells in lower case are listed above.
  */
 export function keyLabel(key: string): string {
   if (KEY_LABELS[key]) return KEY_LABELS[key]!;
@@ -36,6 +46,6 @@ export function keyLabel(key: string): string {
     .trim()
     .split(/\s+/);
   if (!words[0]) return key;
-  const out = words.map((w, i) => (/^[A-Z0-9]{2,}$/.test(w) ? w : i === 0 ? w[0]!.toUpperCase() + w.slice(1) : w.toLowerCase()));
+  const out = words.map((w, i) => (/^[A-Z0-9]+$/.test(w) ? w : i === 0 ? w[0]!.toUpperCase() + w.slice(1) : w.toLowerCase()));
   return out.join(' ');
 }

@@ -251,8 +251,20 @@ describe('derived columns', () => {
   });
   it('does not add a step time that runs on across steps (NewareNDA issue 72)', () => {
     // Step 2 starts where step 1 ended, step 3 where step 2 ended: the time is already running.
-    expect(Array.from(testTime(Float64Array.of(1, 1, 2, 2, 3, 3), Float64Array.of(0, 10800, 10800, 15347.5, 15347.5, 15400)))).toEqual([0, 10800, 10800, 15347.5, 15347.5, 15400]);
-    // A later restart still adds what ran before it.
-    expect(Array.from(testTime(Float64Array.of(1, 1, 2, 2, 3), Float64Array.of(0, 100, 100, 160, 2)))).toEqual([0, 100, 100, 160, 162]);
+    const steps = Float64Array.of(1, 1, 2, 2, 3, 3);
+    const runOn = Float64Array.of(0, 10800, 10800.01, 15347.5, 15347.51, 15400);
+    expect(Array.from(testTime(steps, runOn))).toEqual(Array.from(runOn));
+    // The wall clock agrees (0.01 s between the rows either side of each step change).
+    const clock = Float64Array.of(1e9, 1e9 + 10800, 1e9 + 10800.01, 1e9 + 15347.5, 1e9 + 15347.51, 1e9 + 15400);
+    expect(Array.from(testTime(steps, runOn, clock))).toEqual(Array.from(runOn));
+  });
+  it('adds the earlier steps to a step time that restarts, by the wall clock when the file has one', () => {
+    // Step 2's first record comes 5 s into it, after a 2 s step 1: without a clock this is
+    // ambiguous, and a file that never plainly restarts is taken to run on.
+    expect(Array.from(testTime(Float64Array.of(1, 1, 2, 2), Float64Array.of(0, 2, 5, 10)))).toEqual([0, 2, 5, 10]);
+    // The clock says 5 s passed between the two rows: a restart.
+    expect(Array.from(testTime(Float64Array.of(1, 1, 2, 2), Float64Array.of(0, 2, 5, 10), Float64Array.of(100, 102, 107, 112)))).toEqual([0, 2, 7, 12]);
+    // A file that plainly restarts elsewhere (step 3 starts at 1 s) restarts at every step.
+    expect(Array.from(testTime(Float64Array.of(1, 1, 2, 2, 3), Float64Array.of(0, 2, 5, 10, 1)))).toEqual([0, 2, 7, 12, 13]);
   });
 });
