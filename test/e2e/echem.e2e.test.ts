@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ARTIFACTS, e2eUnavailable, openUiSession, type UiSession } from './harness.js';
+import { ARTIFACTS, canvasInk, e2eUnavailable, openUiSession, type UiSession } from './harness.js';
 import { sampleGcplMpt } from '../fixtures/sample-data.js';
 import { gcplSequence, writeMpr } from '../fixtures/writers/mpr-writer.js';
 
@@ -55,20 +55,7 @@ describe.skipIf(!!skip)('electrochemistry views in headless Chromium', () => {
     expect(provenance).toMatch(/capacitySource \(from the data\)\s*\(Q-Qo\)/);
     // The per-cycle arrays are drawn (Coulombic efficiency vs cycle): the chart's canvas exists
     // and has ink on it, not just a white box.
-    await expect
-      .poll(
-        () =>
-          page.evaluate(`(() => {
-            const c = document.querySelector('[data-testid="arrays-plot"] canvas');
-            if (!c) return 0;
-            const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-            let ink = 0;
-            for (let i = 0; i < px.length; i += 4) if (px[i + 3] > 0 && px[i] + px[i + 1] + px[i + 2] < 600) ink++;
-            return ink;
-          })()`) as Promise<number>,
-        { timeout: 30_000 },
-      )
-      .toBeGreaterThan(500);
+    await expect.poll(() => canvasInk(page, '[data-testid="arrays-plot"]'), { timeout: 30_000 }).toBeGreaterThan(500);
     await page.screenshot({ path: join(ARTIFACTS, 'cycling-summary.png') });
 
     // The per-cycle table leaves as CSV with units and provenance.

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ARTIFACTS, e2eUnavailable, openUiSession, type UiSession } from './harness.js';
+import { ARTIFACTS, canvasInk, e2eUnavailable, openUiSession, type UiSession } from './harness.js';
 import { writeCsv, writeZPlot } from '../fixtures/writers/eis-writers.js';
 import { evaluateCircuit } from '../../main/analysis/eis/impedance-model.js';
 import { parseCircuit } from '../../main/analysis/eis/circuit-parser.js';
@@ -77,20 +77,7 @@ describe.skipIf(!!skip)('impedance in headless Chromium', () => {
     expect(Number(last![1])).toBeCloseTo(150, 3);
     // R1 against cycle is drawn.
     await page.getByTestId('arrays-choice').selectOption({ label: 'R1 vs cycle' });
-    await expect
-      .poll(
-        () =>
-          page.evaluate(`(() => {
-            const c = document.querySelector('[data-testid="arrays-plot"] canvas');
-            if (!c) return 0;
-            const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-            let ink = 0;
-            for (let i = 0; i < px.length; i += 4) if (px[i + 3] > 0 && px[i] + px[i + 1] + px[i + 2] < 600) ink++;
-            return ink;
-          })()`) as Promise<number>,
-        { timeout: 30_000 },
-      )
-      .toBeGreaterThan(500);
+    await expect.poll(() => canvasInk(page, '[data-testid="arrays-plot"]'), { timeout: 30_000 }).toBeGreaterThan(500);
     await page.screenshot({ path: join(ARTIFACTS, 'eis-batch-fit.png') });
     expect(ui.errors).toEqual([]);
   });

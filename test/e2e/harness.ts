@@ -94,6 +94,21 @@ export function watchErrors(page: Page): string[] {
   return errors;
 }
 
+/**
+ * Dark pixels on the first canvas under `selector` (0 when there is none): a chart that drew
+ * something, not an empty white box. Evaluated as a string, so no DOM types are needed here.
+ */
+export function canvasInk(page: Page, selector: string): Promise<number> {
+  return page.evaluate(`(() => {
+    const c = document.querySelector(${JSON.stringify(`${selector} canvas`)});
+    if (!c) return 0;
+    const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let ink = 0;
+    for (let i = 0; i < px.length; i += 4) if (px[i + 3] > 0 && px[i] + px[i + 1] + px[i + 2] < 600) ink++;
+    return ink;
+  })()`) as Promise<number>;
+}
+
 /** Call the contract directly (as the renderer does) to compare state. */
 export async function callApi<T>(srv: ServerProc, method: string, args: unknown = {}): Promise<T> {
   const res = await fetch(`${srv.base}api/call/${method}`, {
