@@ -22,6 +22,8 @@ describe('cycleSeries', () => {
     expect(s).toHaveLength(2 * MANY_CYCLES);
     expect(s[2]).toMatchObject({ name: 'cycle 2', shade: 1 / (MANY_CYCLES - 1) });
     expect(s[2]!.data[0]).toEqual([12, 3 + 6 / (2 * MANY_CYCLES * 3)]);
+    // dQ/dV scales y (µA·h V⁻¹), not x.
+    expect(cycleSeries(m, data, 1, 1000)[2]!.data[0]).toEqual([6, (3 + 6 / (2 * MANY_CYCLES * 3)) * 1000]);
   });
 
   it('draws 1000 cycles as COLOUR_GROUPS series of neighbouring cycles, every point kept, half cycles separated', () => {

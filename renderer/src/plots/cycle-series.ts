@@ -6,7 +6,10 @@
  * eye tells 1000 viridis shades apart. The point budget shrinks with the number of half cycles for
  * the same reason; zooming re-reads the window at that budget, so detail comes back on zoom.
  */
-import type { CycleCurvesMeta } from '../../../main/api/contract.js';
+/** Half cycles laid out as in the cycle-curve and dQ/dV replies: data = [x…, y…]. */
+export interface SegmentLayout {
+  segments: readonly { cycle: number; offset: number; length: number }[];
+}
 
 export const MANY_CYCLES = 40;
 export const COLOUR_GROUPS = 48;
@@ -27,14 +30,14 @@ export interface CycleSeries {
   data: [number, number][];
 }
 
-/** Series for the segments of `m`, capacity scaled by k (data: [capacity…, voltage…]). */
-export function cycleSeries(m: CycleCurvesMeta, data: Float64Array, k: number): CycleSeries[] {
+/** Series for the segments of `m`, x scaled by k and y by ky (data: [x…, y…]). */
+export function cycleSeries(m: SegmentLayout, data: Float64Array, k: number, ky = 1): CycleSeries[] {
   const total = data.length / 2;
   const shown = [...new Set(m.segments.map((s) => s.cycle))];
   const rank = new Map(shown.map((c, i) => [c, i]));
   const shade = (c: number) => (shown.length > 1 ? rank.get(c)! / (shown.length - 1) : 0);
-  const points = (s: CycleCurvesMeta['segments'][number], into: [number, number][]) => {
-    for (let i = 0; i < s.length; i++) into.push([data[s.offset + i]! * k, data[total + s.offset + i]!]);
+  const points = (s: SegmentLayout['segments'][number], into: [number, number][]) => {
+    for (let i = 0; i < s.length; i++) into.push([data[s.offset + i]! * k, data[total + s.offset + i]! * ky]);
   };
   if (shown.length <= MANY_CYCLES) {
     return m.segments.map((s) => {
