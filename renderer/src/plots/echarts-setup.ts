@@ -18,7 +18,8 @@ export function axis(name: string, opts: { log?: boolean; scale?: boolean; gap?:
     nameLocation: 'middle' as const,
     nameGap: opts.gap ?? 32,
     nameTextStyle: { fontSize: 14 },
-    axisLabel: { fontSize: 12 },
+    // hideOverlap: a pinned end label (niceExtent) that lands near a tick label gives way.
+    axisLabel: { fontSize: 12, hideOverlap: true },
     scale: opts.scale ?? true,
   };
 }
