@@ -6,19 +6,12 @@ import type { DType, Selection } from '../api/dataset.js';
 import type { FileSource } from './file-source.js';
 import type { NumericArray } from './types.js';
 
-export type Typed =
-  | Int8Array
-  | Uint8Array
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | Float32Array
-  | Float64Array
-  | BigInt64Array
-  | BigUint64Array;
+/** Arrays these helpers hand back: the readers' NumericArray. */
+export type Typed = NumericArray;
 
-type Ctor = { new (buffer: ArrayBuffer, byteOffset: number, length: number): Typed; new (length: number): Typed; BYTES_PER_ELEMENT: number };
+/** A typed-array constructor: by length, or as a view on a buffer. */
+export type ArrayCtor<T> = { new (n: number): T; new (buffer: ArrayBuffer, byteOffset: number, length: number): T; readonly BYTES_PER_ELEMENT: number };
+type Ctor = ArrayCtor<Typed>;
 
 /** Output array type per dtype: constructor, bytes per component, components per element. */
 export function repr(dtype: DType): { ctor: Ctor; bytes: number; comp: number } {
@@ -213,7 +206,6 @@ export function emptyOf(dtype: DType): NumericArray {
   return new r.ctor(0) as NumericArray;
 }
 
-export type ArrayCtor<T> = { new (n: number): T; new (buffer: ArrayBuffer, byteOffset: number, length: number): T; readonly BYTES_PER_ELEMENT: number };
 const nodeBuffer = (globalThis as { Buffer?: { allocUnsafeSlow(n: number): Uint8Array } }).Buffer;
 
 /**
