@@ -33,7 +33,7 @@ import { mptBytes, synthGcpl, writeMpt } from '../fixtures/writers/mpt-writer.js
 import { writeBerkeleyEmd, writeVeloxEmd } from '../fixtures/writers/emd-writer.js';
 import { feiIni, writeTiff } from '../fixtures/writers/tiff-writer.js';
 import { floatToHalf, writeMrc } from '../fixtures/writers/mrc-writer.js';
-import { writeSer } from '../fixtures/writers/ser-writer.js';
+import { serSpectrumMap, writeSer } from '../fixtures/writers/ser-writer.js';
 import { msaBytes, writeMsa } from '../fixtures/writers/msa-writer.js';
 import { spxBytes, writeSpx, type WriteSpxOptions } from '../fixtures/writers/spx-writer.js';
 import { cvSequence, gcplSequence, synthCycling, writeMpr } from '../fixtures/writers/mpr-writer.js';
@@ -190,27 +190,9 @@ function mrcSeeds(): Seed[] {
 }
 
 function serSeeds(): Seed[] {
-  const [ny, nx, ne] = [2, 3, 8];
-  const elements: Int32Array[] = [];
-  const positions: { x: number; y: number }[] = [];
-  for (let y = 0; y < ny; y++) {
-    for (let x = 0; x < nx; x++) {
-      elements.push(Int32Array.from({ length: ne }, (_, e) => (y * nx + x) * 100 + e - 7));
-      positions.push({ x: -1e-9 + x * 0.5e-9, y: 2e-9 - y * 0.5e-9 });
-    }
-  }
-  const map = {
-    elementKind: 'spectrum' as const,
-    dataType: 6,
-    elementShape: [ne],
-    calibrations: [{ offset: -20, delta: 0.5 }],
-    dimensions: [
-      { size: nx, offset: -1e-9, delta: 0.5e-9, description: 'Position', units: 'meters' },
-      { size: ny, offset: 2e-9, delta: -0.5e-9, description: 'Position', units: 'meters' },
-    ],
-    elements,
-    positions,
-  };
+  const map = serSpectrumMap(2, 3, 8);
+  const elements = map.elements as Int32Array[];
+  const positions = map.positions!;
   const img = (k: number) => Float32Array.from({ length: 6 }, (_, i) => k * 10 + i);
   return [
     { name: 'map_1.ser', bytes: writeSer(map) },

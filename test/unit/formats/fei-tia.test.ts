@@ -6,7 +6,7 @@ import { MemorySource, NodeFileSource } from '../../../main/formats/file-source.
 import { FormatDeclined, FormatError } from '../../../main/formats/format-error.js';
 import { feiTiaReader } from '../../../main/formats/fei-tia/reader.js';
 import { parseTiaDate } from '../../../main/formats/fei-tia/map-dataset.js';
-import { writeEmi, writeSer, type SerWriteOptions } from '../../fixtures/writers/ser-writer.js';
+import { serSpectrumMap, writeEmi, writeSer, type SerWriteOptions } from '../../fixtures/writers/ser-writer.js';
 import { CountingSource } from '../../fixtures/counting-source.js';
 
 const full = (shape: number[]) => ({ start: shape.map(() => 0), count: shape });
@@ -28,29 +28,7 @@ async function expectFormatError(p: Promise<unknown>): Promise<FormatError> {
 
 /** A 3 (y) × 4 (x) spectrum image of 16 channels, scanned x fastest, as TIA writes maps. */
 function mapOptions(extra: Partial<SerWriteOptions> = {}): SerWriteOptions {
-  const [ny, nx, ne] = [3, 4, 16];
-  const elements: Int32Array[] = [];
-  const positions: { x: number; y: number }[] = [];
-  for (let y = 0; y < ny; y++) {
-    for (let x = 0; x < nx; x++) {
-      elements.push(Int32Array.from({ length: ne }, (_, e) => (y * nx + x) * 100 + e - 7));
-      positions.push({ x: -1e-9 + x * 0.5e-9, y: 2e-9 - y * 0.5e-9 });
-    }
-  }
-  return {
-    elementKind: 'spectrum',
-    dataType: 6,
-    elementShape: [ne],
-    calibrations: [{ offset: -20, delta: 0.5 }],
-    // Dim-1 is x (fastest), Dim-2 is y, both in metres.
-    dimensions: [
-      { size: nx, offset: -1e-9, delta: 0.5e-9, description: 'Position', units: 'meters' },
-      { size: ny, offset: 2e-9, delta: -0.5e-9, description: 'Position', units: 'meters' },
-    ],
-    elements,
-    positions,
-    ...extra,
-  };
+  return serSpectrumMap(3, 4, 16, extra);
 }
 const mapValue = (y: number, x: number, e: number): number => (y * 4 + x) * 100 + e - 7;
 
